@@ -1,0 +1,22 @@
+# The two commands of README.md: `make demo` and `make test`. Both install what they need first.
+VENV := .venv
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test bench clean
+
+setup:
+	scripts/setup.sh
+
+demo: setup
+	$(VENV)/bin/llama-data demo
+
+test:
+	scripts/setup.sh test
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench:
+	scripts/setup.sh bench
+	$(VENV)/bin/python bench/wikipedia.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo-release

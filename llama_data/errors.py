@@ -1,0 +1,70 @@
+"""One exception per kind of bad input, each naming the file and, where known, the position."""
+
+from __future__ import annotations
+
+
+class LlamaDataError(Exception):
+    """Base of every error the CLI reports as one line and a non-zero exit."""
+
+
+class InputError(LlamaDataError):
+    """A raw input that cannot be read; ``reason`` is the short name counted in the manifest."""
+
+    reason = "unreadable"
+
+    def __init__(self, path: str, message: str, position: str | None = None):
+        self.path = path
+        self.position = position
+        self.message = message
+        where = f"{path}: {position}" if position else path
+        super().__init__(f"{where}: {message}")
+
+
+class TruncatedInput(InputError):
+    reason = "truncated_or_corrupt_compression"
+
+
+class MalformedXML(InputError):
+    reason = "malformed_xml"
+
+
+class InvalidEncoding(InputError):
+    reason = "invalid_encoding"
+
+
+class UnsafeXML(InputError):
+    """A DTD or entity declaration: dumps never carry one, and expanding them is an attack."""
+
+    reason = "unsafe_xml"
+
+
+class LanguageNotAllowed(InputError):
+    reason = "language_not_allowed"
+
+
+class UnknownLanguage(InputError):
+    reason = "unknown_language"
+
+
+class MalformedRecord(InputError):
+    """One record inside an otherwise readable file; the rest of the file is still read."""
+
+    reason = "malformed_record"
+
+
+class ProcessingError(InputError):
+    """A record that a processing step failed on (a parser limit, a bug); it is skipped."""
+
+    reason = "processing_error"
+
+
+class ReleaseError(LlamaDataError):
+    """A release folder or manifest that is missing or not what llama-data wrote."""
+
+
+class NoInputFiles(LlamaDataError):
+    """An --input pattern that matches nothing."""
+
+
+class PipelineFailed(LlamaDataError):
+    """A Beam job that failed as a whole (bad records never do this; they are counted)."""

@@ -1,0 +1,52 @@
+"""Opening raw inputs: local paths or fsspec URLs, plain or compressed (detected from the bytes)."""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import os
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import fsspec
+
+from llama_data.errors import NoInputFiles, TruncatedInput
+
+# What Python's decompressors raise on a truncated or damaged stream.
+COMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+
+_MAGIC = {b"BZh": bz2.BZ2File, b"\x1f\x8b": gzip.GzipFile}
+
+
+@contextlib.contextmanager
+def open_input(path: str) -> Iterator[BinaryIO]:
+    """A binary stream of ``path``'s content, decompressed if it is bzip2 or gzip (multistream too)."""
+    with fsspec.open(path, "rb") as raw:
+        head = raw.peek(3)[:3] if hasattr(raw, "peek") else raw.read(3)
+        if not hasattr(raw, "peek"):
+            raw.seek(0)
+        opener = next((cls for magic, cls in _MAGIC.items() if head.startswith(magic)), None)
+        if opener is None:
+            yield raw
+            return
+        try:
+            stream = opener(raw, "rb")
+        except COMPRESSION_ERRORS as e:
+            raise TruncatedInput(path, f"cannot decompress: {e}") from e
+        with stream:
+            yield stream
+
+
+def expand_inputs(patterns: list[str]) -> list[str]:
+    """Every file matched by ``patterns`` (globs, local or fsspec URLs), sorted, each once."""
+    found: set[str] = set()
+    for pattern in patterns:
+        fs, _ = fsspec.core.url_to_fs(pattern)
+        matches = [m for m in fs.glob(pattern) if fs.isfile(m)]
+        if not matches:
+            raise NoInputFiles(f"no input file matches {pattern!r}")
+        local = "file" in ([fs.protocol] if isinstance(fs.protocol, str) else fs.protocol)
+        found.update(os.path.normpath(m) if local else fs.unstrip_protocol(m) for m in matches)
+    return sorted(found)

@@ -1,0 +1,183 @@
+"""The release manifest: per source its shards (with sha256), the funnel, config and versions.
+
+The funnel accounts for every input record: ``read = kept + dropped + unreadable``, each by reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import json
+import platform
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import fsspec
+
+from llama_data import __version__
+from llama_data.errors import ReleaseError
+from llama_data.shards import ShardInfo
+
+MANIFEST = "manifest.json"
+FORMAT = "llama-data-manifest"
+FORMAT_VERSION = 1
+MAX_ERRORS_KEPT = 100
+LIBRARIES = ("apache-beam", "pyarrow", "datasets", "fsspec", "lxml", "mwparserfromhell",
+             "fasttext-numpy2", "kenlm", "sentencepiece", "datasketch", "torch", "numpy")
+
+
+@dataclasses.dataclass
+class Funnel:
+    read: int = 0
+    kept: int = 0
+    dropped: dict[str, int] = dataclasses.field(default_factory=dict)
+    unreadable: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def accounted(self) -> int:
+        return self.kept + sum(self.dropped.values()) + sum(self.unreadable.values())
+
+    def check(self) -> None:
+        """Raise if a record went missing (or was counted twice) between reading and writing."""
+        if self.accounted != self.read:
+            raise ReleaseError(
+                f"funnel does not balance: read {self.read} != kept {self.kept} + dropped "
+                f"{sum(self.dropped.values())} + unreadable {sum(self.unreadable.values())}")
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int]) -> Funnel:
+        """From flat counter names: ``read``, ``kept``, ``dropped/<reason>``, ``unreadable/<reason>``."""
+        funnel = cls(read=counts.get("read", 0), kept=counts.get("kept", 0))
+        for name, value in sorted(counts.items()):
+            kind, _, reason = name.partition("/")
+            if kind in ("dropped", "unreadable") and value:
+                getattr(funnel, kind)[reason] = value
+        return funnel
+
+
+@dataclasses.dataclass
+class SourceEntry:
+    shards: list[ShardInfo]
+    funnel: Funnel
+    config: dict[str, Any]
+    versions: dict[str, str]
+    errors: list[dict[str, str | None]] = dataclasses.field(default_factory=list)
+
+    @property
+    def documents(self) -> int:
+        return sum(s.documents for s in self.shards)
+
+    @property
+    def text_bytes(self) -> int:
+        return sum(s.text_bytes for s in self.shards)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "text_bytes": self.text_bytes,
+            "shards": [dataclasses.asdict(s) for s in self.shards],
+            "funnel": dataclasses.asdict(self.funnel),
+            "errors": self.errors[:MAX_ERRORS_KEPT],
+            "config": self.config,
+            "versions": self.versions,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SourceEntry:
+        return cls(
+            shards=[ShardInfo(**s) for s in data["shards"]],
+            funnel=Funnel(**data["funnel"]),
+            config=data.get("config", {}),
+            versions=data.get("versions", {}),
+            errors=data.get("errors", []),
+        )
+
+
+@dataclasses.dataclass
+class Manifest:
+    sources: dict[str, SourceEntry] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "sources": {name: self.sources[name].to_json() for name in sorted(self.sources)},
+        }
+
+
+def versions() -> dict[str, str]:
+    found = {"llama-data": __version__, "python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def manifest_path(release: str) -> str:
+    return f"{release.rstrip('/')}/{MANIFEST}"
+
+
+def load(release: str, missing_ok: bool = False) -> Manifest:
+    path = manifest_path(release)
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    if not fs.exists(fs_path):
+        if missing_ok:
+            return Manifest()
+        raise ReleaseError(f"{release}: no {MANIFEST} (is this a llama-data release folder?)")
+    try:
+        with fs.open(fs_path, "r", encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("format") != FORMAT:
+            raise ReleaseError(f"{path}: not a llama-data manifest (format {data.get('format')!r})")
+        return Manifest({k: SourceEntry.from_json(v) for k, v in data["sources"].items()})
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise ReleaseError(f"{path}: corrupt manifest ({e})") from e
+
+
+def save(release: str, manifest: Manifest) -> None:
+    """Write ``manifest.json`` atomically (temp file + rename), keys sorted for stable bytes."""
+    for entry in manifest.sources.values():
+        entry.funnel.check()
+    path = manifest_path(release)
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    tmp = f"{fs_path}.tmp-{uuid.uuid4().hex}"
+    with fs.open(tmp, "w", encoding="utf-8") as f:
+        json.dump(manifest.to_json(), f, indent=2, sort_keys=True, ensure_ascii=False)
+        f.write("\n")
+    fs.mv(tmp, fs_path)
+
+
+def update_source(release: str, source: str, entry: SourceEntry) -> Manifest:
+    """Put ``source``'s entry into the release's manifest, keeping the other sources'."""
+    manifest = load(release, missing_ok=True)
+    manifest.sources[source] = entry
+    save(release, manifest)
+    return manifest
+
+
+def render(release: str, manifest: Manifest) -> str:
+    """The manifest as the tables ``llama-data inspect`` prints."""
+    lines = [f"release {release}", ""]
+    header = f"{'source':<16}{'shards':>8}{'documents':>12}{'text MB':>10}{'read':>10}" \
+             f"{'kept':>10}{'dropped':>10}{'unreadable':>12}"
+    lines += [header, "-" * len(header)]
+    for name, e in sorted(manifest.sources.items()):
+        f = e.funnel
+        lines.append(f"{name:<16}{len(e.shards):>8}{e.documents:>12}{e.text_bytes / 1e6:>10.2f}"
+                     f"{f.read:>10}{f.kept:>10}{sum(f.dropped.values()):>10}"
+                     f"{sum(f.unreadable.values()):>12}")
+    for name, e in sorted(manifest.sources.items()):
+        lines += ["", f"{name}: funnel"]
+        rows = [("read", "", e.funnel.read), ("kept", "", e.funnel.kept)]
+        rows += [("dropped", r, n) for r, n in sorted(e.funnel.dropped.items())]
+        rows += [("unreadable", r, n) for r, n in sorted(e.funnel.unreadable.items())]
+        lines += [f"  {kind:<12}{reason:<36}{n:>10}" for kind, reason, n in rows]
+        lines += [f"  shard {s.name}  {s.documents} docs  {s.file_bytes / 1e6:.2f} MB  "
+                  f"sha256 {s.sha256[:16]}…" for s in e.shards]
+        if e.errors:
+            lines.append(f"  errors ({len(e.errors)} kept):")
+            lines += [f"    {err['message']}" for err in e.errors[:10]]
+    return "\n".join(lines)

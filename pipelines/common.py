@@ -1,0 +1,312 @@
+"""What every source pipeline shares: options, reading with accounting, steps, shard writing, the run.
+
+A source pipeline is ``inputs -> ReadInputs -> Reshuffle -> ApplySteps -> WriteShards``; every record
+read is counted once as kept, dropped (by reason) or unreadable (by reason) in Beam metrics, which the
+driver gathers into the release manifest with the shards' hashes and the errors' messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import apache_beam as beam
+import fsspec
+from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.utils import shared
+from fsspec.implementations.local import LocalFileSystem
+
+from llama_data import manifest as manifest_lib
+from llama_data.document import Document
+from llama_data.errors import InputError, PipelineFailed, ProcessingError
+from llama_data.filters import Rejected, Step, run_steps
+from llama_data.shards import DEFAULT_SHARD_BYTES, ShardInfo, write_shards
+
+from . import console
+
+log = logging.getLogger("llama_data.pipelines")
+
+# Beam's DirectRunner first tries to download the Prism runner; FnApiRunner is the same local
+# engine without that attempt, so it works offline.
+DEFAULT_RUNNER = "FnApiRunner"
+STAGING = ".staging"
+# Uncompressed size of a compressed dump, per compressed byte (measured on Wikipedia dumps).
+EXPANSION = {".bz2": 5.0, ".gz": 4.0}
+
+Reader = Callable[[str], Iterable[Document | InputError]]
+StepsFactory = Callable[[], Sequence[Step]]
+
+
+def pipeline_options(beam_args: Sequence[str]) -> PipelineOptions:
+    """Standard Beam options from the command line; local and parallel on all cores by default."""
+    options = PipelineOptions(list(beam_args))
+    if options.view_as(StandardOptions).runner is None:
+        options.view_as(StandardOptions).runner = DEFAULT_RUNNER
+        direct = options.view_as(DirectOptions)
+        given = {arg.split("=", 1)[0] for arg in beam_args}
+        if "--direct_num_workers" not in given:
+            direct.direct_num_workers = os.cpu_count() or 1
+        if "--direct_running_mode" not in given and direct.direct_num_workers > 1:
+            direct.direct_running_mode = "multi_processing"
+    return options
+
+
+class _Counter:
+    """Beam counters of one source, created on first use (counter names carry the reason)."""
+
+    def __init__(self, source: str):
+        self.namespace = f"llama_data.{source}"
+        self._counters: dict[str, Any] = {}
+
+    def inc(self, name: str, n: int = 1) -> None:
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = Metrics.counter(self.namespace, name)
+        counter.inc(n)
+
+
+def _error_record(error: InputError, doc_id: str | None = None) -> dict[str, Any]:
+    return {"path": error.path, "position": error.position, "reason": error.reason,
+            "message": str(error), "doc_id": doc_id}
+
+
+class ReadFn(beam.DoFn):
+    """One input file -> its Documents; what cannot be read is counted and reported, not raised."""
+
+    ERRORS = "errors"
+
+    def __init__(self, source: str, reader: Reader):
+        self._source = source
+        self._reader = reader
+
+    def setup(self):
+        self._count = _Counter(self._source)
+
+    def process(self, path: str):
+        records = 0
+        for item in self._reader(path):
+            records += 1
+            self._count.inc("read")
+            if isinstance(item, InputError):
+                self._count.inc(f"unreadable/{item.reason}")
+                log.warning("unreadable: %s", item)
+                yield beam.pvalue.TaggedOutput(self.ERRORS, _error_record(item))
+            else:
+                yield item
+        log.info("read %s: %d records", path, records)
+
+
+class _StepChain:
+    """The steps of a source, built once per worker process (they may hold large models)."""
+
+    def __init__(self, steps: Sequence[Step]):
+        self.steps = list(steps)
+
+
+class ApplyStepsFn(beam.DoFn):
+    """Run the source's steps on each document; count kept, dropped by reason, and failures."""
+
+    REJECTED = "rejected"
+
+    def __init__(self, source: str, steps_factory: StepsFactory, handle: shared.Shared,
+                 keep_rejects: bool):
+        self._source = source
+        self._factory = steps_factory
+        self._handle = handle
+        self._keep_rejects = keep_rejects
+
+    def setup(self):
+        self._count = _Counter(self._source)
+        self._chain = self._handle.acquire(lambda: _StepChain(self._factory()))
+
+    def process(self, doc: Document):
+        try:
+            result = run_steps(doc, self._chain.steps)
+        except Exception as e:  # one bad record is counted and skipped, never fatal to the job
+            error = ProcessingError(doc.url or doc.id, f"{type(e).__name__}: {e}")
+            self._count.inc(f"unreadable/{error.reason}")
+            log.warning("skipped %s: %s", doc.id, error)
+            yield beam.pvalue.TaggedOutput(ReadFn.ERRORS, _error_record(error, doc.id))
+            return
+        if isinstance(result, Rejected):
+            self._count.inc(f"dropped/{result.reason}")
+            if self._keep_rejects:
+                meta = {**result.doc.meta, "rejected_by": result.reason}
+                yield beam.pvalue.TaggedOutput(self.REJECTED, result.doc.replace(meta=meta))
+        else:
+            self._count.inc("kept")
+            yield result
+
+
+def bucket_of(doc_id: str, buckets: int) -> int:
+    """A stable bucket for a document id (Python's hash() differs between processes)."""
+    return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8")).digest()[:8], "big") % buckets
+
+
+class WriteShards(beam.PTransform):
+    """Documents -> ``part-BBBBB-KKK.arrow`` shards; bucket B by a hash of the id, sorted by id
+    inside, rolled over at ``max_bytes``: the same documents always give the same files."""
+
+    def __init__(self, directory: str, buckets: int, max_bytes: int = DEFAULT_SHARD_BYTES):
+        super().__init__()
+        self._directory = directory
+        self._buckets = buckets
+        self._max_bytes = max_bytes
+
+    def expand(self, docs):
+        directory, buckets, max_bytes = self._directory, self._buckets, self._max_bytes
+
+        def write(bucket_docs):
+            bucket, docs = bucket_docs
+            ordered = sorted(docs, key=lambda d: d.id)
+            for info in write_shards(ordered, directory, f"part-{bucket:05d}", max_bytes):
+                yield dataclasses.asdict(info)
+
+        return (
+            docs
+            | "KeyByBucket" >> beam.Map(lambda d: (bucket_of(d.id, buckets), d))
+            | "GroupByBucket" >> beam.GroupByKey()
+            | "WriteBucket" >> beam.FlatMap(write)
+        )
+
+
+class WriteReport(beam.PTransform):
+    """JSON lines the driver reads back after the run (shard infos, error messages)."""
+
+    def __init__(self, prefix: str):
+        super().__init__()
+        self._prefix = prefix
+
+    def expand(self, records):
+        return (records
+                | "ToJson" >> beam.Map(lambda r: json.dumps(r, sort_keys=True, ensure_ascii=False))
+                | "Write" >> beam.io.WriteToText(self._prefix, file_name_suffix=".jsonl"))
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceSpec:
+    """What makes one source's pipeline: its name, how to read a file, and its steps."""
+
+    name: str
+    reader: Reader
+    steps: StepsFactory
+
+
+def estimate_buckets(paths: Sequence[str], max_bytes: int) -> int:
+    """Enough buckets that each holds about one shard, from the inputs' (compressed) sizes."""
+    total = 0.0
+    for path in paths:
+        fs, fs_path = fsspec.core.url_to_fs(path)
+        total += fs.size(fs_path) * EXPANSION.get(os.path.splitext(path)[1], 1.0)
+    return max(1, math.ceil(total / max_bytes))
+
+
+def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], release: str,
+          buckets: int, max_bytes: int, keep_rejects: bool) -> None:
+    staging = f"{release}/{STAGING}/{spec.name}"
+    read = (pipeline
+            | "Inputs" >> beam.Create(list(inputs))
+            | "Read" >> beam.ParDo(ReadFn(spec.name, spec.reader)).with_outputs(
+                ReadFn.ERRORS, main="docs"))
+    stepped = (read.docs
+               | "Spread" >> beam.Reshuffle()
+               | "Steps" >> beam.ParDo(ApplyStepsFn(spec.name, spec.steps, shared.Shared(),
+                                                    keep_rejects)).with_outputs(
+                   ReadFn.ERRORS, ApplyStepsFn.REJECTED, main="kept"))
+    shards = stepped.kept | "WriteShards" >> WriteShards(f"{release}/{spec.name}", buckets,
+                                                          max_bytes)
+    shards | "ReportShards" >> WriteReport(f"{staging}/shards")
+    ((read[ReadFn.ERRORS], stepped[ReadFn.ERRORS])
+     | "AllErrors" >> beam.Flatten()
+     | "ReportErrors" >> WriteReport(f"{staging}/errors"))
+    if keep_rejects:
+        rejected = stepped[ApplyStepsFn.REJECTED] | "WriteRejects" >> WriteShards(
+            f"{release}/rejects/{spec.name}", buckets, max_bytes)
+        rejected | "ReportRejects" >> WriteReport(f"{staging}/rejects")
+
+
+def _read_report(pattern: str) -> list[dict[str, Any]]:
+    fs, fs_path = fsspec.core.url_to_fs(pattern)
+    records = []
+    for path in sorted(fs.glob(fs_path)):
+        with fs.open(path, "r", encoding="utf-8") as f:
+            records += [json.loads(line) for line in f if line.strip()]
+    return records
+
+
+def _counts(result, source: str) -> dict[str, int]:
+    namespace = f"llama_data.{source}"
+    counts: dict[str, int] = {}
+    for counter in result.metrics().query(MetricsFilter().with_namespace(namespace))["counters"]:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        counts[counter.key.metric.name] = counts.get(counter.key.metric.name, 0) + value
+    return counts
+
+
+def _remove_stale(directory: str, keep: set[str]) -> None:
+    """Shards a previous run left that this run did not write (e.g. with more buckets)."""
+    fs, fs_path = fsspec.core.url_to_fs(directory)
+    for path in fs.glob(f"{fs_path}/part-*.arrow"):
+        if path.rsplit("/", 1)[-1] not in keep:
+            fs.rm(path)
+
+
+def run(spec: SourceSpec, inputs: Sequence[str], release: str, *, config: dict[str, Any],
+        beam_args: Sequence[str] = (), max_bytes: int = DEFAULT_SHARD_BYTES,
+        buckets: int | None = None, keep_rejects: bool = False) -> manifest_lib.SourceEntry:
+    """Run one source's pipeline into ``release`` and record it in the release's manifest."""
+    release = release.rstrip("/")
+    buckets = buckets or estimate_buckets(inputs, max_bytes)
+    fs, staging = fsspec.core.url_to_fs(f"{release}/{STAGING}/{spec.name}")
+    if fs.exists(staging):
+        fs.rm(staging, recursive=True)
+    options = pipeline_options(beam_args)
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, spec, inputs, release, buckets, max_bytes, keep_rejects)
+    log_path = (f"{release}/logs/{spec.name}.log" if isinstance(fs, LocalFileSystem)
+                else os.path.join(tempfile.mkdtemp(), f"{spec.name}.log"))
+    runner = options.view_as(StandardOptions).runner
+    workers = options.view_as(DirectOptions).direct_num_workers
+    print(f"{spec.name}: {len(inputs)} input file(s) -> {release}/{spec.name} "
+          f"({runner}, {workers} worker(s); Beam log: {log_path})", file=sys.stderr)
+    started = time.monotonic()
+    try:
+        with console.beam_output_to(log_path):
+            result = pipeline.run()
+            result.wait_until_finish()
+    except Exception as e:
+        last = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise PipelineFailed(f"{spec.name} pipeline failed: {last} (full log: {log_path})") from e
+
+    shards = sorted((ShardInfo(**s) for s in _read_report(f"{release}/{STAGING}/{spec.name}/shards*")),
+                    key=lambda s: s.name)
+    _remove_stale(f"{release}/{spec.name}", {s.name for s in shards})
+    errors = sorted(_read_report(f"{release}/{STAGING}/{spec.name}/errors*"),
+                    key=lambda e: (e["path"], e.get("doc_id") or "", e["message"]))
+    counts = _counts(result, spec.name)
+    funnel = manifest_lib.Funnel.from_counts(counts)
+    entry = manifest_lib.SourceEntry(
+        shards=shards, funnel=funnel,
+        config={**config, "buckets": buckets, "max_shard_bytes": max_bytes,
+                "runner": str(options.view_as(StandardOptions).runner)},
+        versions=manifest_lib.versions(), errors=errors,
+    )
+    manifest_lib.update_source(release, spec.name, entry)
+    print(f"{spec.name}: {funnel.read} read, {funnel.kept} kept, {sum(funnel.dropped.values())} "
+          f"dropped, {sum(funnel.unreadable.values())} unreadable, {len(shards)} shard(s) in "
+          f"{time.monotonic() - started:.1f}s", file=sys.stderr)
+    fs.rm(staging, recursive=True)
+    if not fs.ls(staging.rsplit("/", 1)[0]):
+        fs.rm(staging.rsplit("/", 1)[0], recursive=True)
+    return entry

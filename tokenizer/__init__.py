@@ -1,0 +1,1 @@
+"""SentencePiece tokenizer training and shard encoding (installed as ``llama_data.tokenizer``)."""

@@ -1,0 +1,1 @@
+"""The compact LLaMA trainer (installed as ``llama_data.training``)."""
