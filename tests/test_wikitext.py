@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from llama_data.text.wikitext import WikitextCleaner, is_redirect, strip_nested
+
+clean = WikitextCleaner(("File", "Image", "Datei", "Bild"), ("Category", "Kategorie")).clean
+
+
+@pytest.mark.parametrize("wikitext, expected", [
+    ("'''Bold''' and ''italic''", "Bold and italic"),
+    ("see [[Target page|the anchor]] and [[plain]]s", "see the anchor and plains"),
+    ("[[Target#Section|shown]] [[#Local]]", "shown Local"),
+    ("x{{Infobox river | name = {{lang|de|Rhein}} | map = [[File:R.png]] }}y", "xy"),
+    ("before<ref name=\"a\">{{cite book|title=T}}</ref> after<ref name=\"a\" />.", "before after."),
+    ("keep <!-- a hidden\nmulti-line comment --> this", "keep this"),
+    ("a [[File:X.jpg|thumb|A caption with [[a link]]]] b", "a b"),
+    ("a [[Datei:X.jpg|mini|Bild]] [[Bild:Y.png]] b", "a b"),
+    ("text\n[[Category:Rivers]]\n[[Kategorie:Flüsse]]", "text"),
+    ("text [[de:Rhein]] [[fr:Rhin]] [[zh-yue:萊茵河]]", "text"),
+    ("see [[:Category:Rivers]]", "see Category:Rivers"),
+    ("a\n{| class=\"wikitable\"\n|-\n! h1 !! h2\n|-\n| c1 || {{tpl}}\n|}\nb", "a\n\nb"),
+    ("== History ==\nText.\n=== Early [[years]] ===\nMore.", "History\n\nText.\n\nEarly years\n\nMore."),
+    ("a<br />b <small>small</small> <span style=\"x\">span</span>", "a\nb small span"),
+    ("[https://example.org Example site] and [https://example.org/x]", "Example site and"),
+    ("x&nbsp;y &ndash; &#65;&#x42;", "x y – AB"),
+    ("__NOTOC__\nText", "Text"),
+    ("a <math>x^2</math> b <gallery>\nA.jpg|c\n</gallery> c", "a b c"),
+    ("a <nowiki>[[not a link]]</nowiki> b <nowiki>'</nowiki>s", "a b 's"),
+    ("* one\n* two\n# three", "one\ntwo\nthree"),
+    ("word ({{lang|grc|x}}; {{IPA|y}}) more", "word more"),
+])
+def test_markup_becomes_plain_text(wikitext, expected):
+    assert clean(wikitext) == expected
+
+
+def test_unclosed_template_is_dropped_to_the_end():
+    assert strip_nested("keep {{unclosed | [[x]]") == "keep "
+    assert strip_nested("a {{b {{c}} d}} e }} f") == "a  e }} f"
+
+
+def test_redirects_in_any_language():
+    assert is_redirect("#REDIRECT [[Target]]")
+    assert is_redirect("#WEITERLEITUNG [[Ziel]]")
+    assert is_redirect("  #перенаправление [[Цель]]")
+    assert not is_redirect("# a numbered list item")
