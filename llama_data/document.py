@@ -17,7 +17,7 @@ SCHEMA = pa.schema(
         pa.field("source", pa.string(), nullable=False),
         pa.field("url", pa.string()),
         pa.field("lang", pa.string()),
-        pa.field("lang_score", pa.float32()),
+        pa.field("lang_score", pa.float64()),
         # Source-specific fields differ per source; JSON keeps one schema for all shards.
         pa.field("meta", pa.string(), nullable=False),
     ],

@@ -17,7 +17,10 @@ from llama_data.errors import NoInputFiles, TruncatedInput
 # What Python's decompressors raise on a truncated or damaged stream.
 COMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
 
-_MAGIC = {b"BZh": bz2.BZ2File, b"\x1f\x8b": gzip.GzipFile}
+_MAGIC = {
+    b"BZh": lambda raw: bz2.BZ2File(raw, "rb"),
+    b"\x1f\x8b": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
+}
 
 
 @contextlib.contextmanager
@@ -32,7 +35,7 @@ def open_input(path: str) -> Iterator[BinaryIO]:
             yield raw
             return
         try:
-            stream = opener(raw, "rb")
+            stream = opener(raw)
         except COMPRESSION_ERRORS as e:
             raise TruncatedInput(path, f"cannot decompress: {e}") from e
         with stream:

@@ -10,8 +10,7 @@ extras="${1:-}"
 venv=.venv
 python="${PYTHON:-python3}"
 
-apt_packages=(build-essential cmake libboost-program-options-dev libboost-system-dev
-  libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev libeigen3-dev)
+apt_packages=($(grep -v '^#' scripts/apt-packages.txt))
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -37,13 +36,6 @@ fi
 
 if [ ! -x "$venv/bin/lmplz" ] || [ ! -x "$venv/bin/build_binary" ]; then
   echo "setup: building KenLM's lmplz and build_binary"
-  build=$(mktemp -d)
-  "${pip[@]}" download -q --no-binary kenlm --no-deps -d "$build" kenlm==0.3.0
-  tar xzf "$build"/kenlm-0.3.0.tar.gz -C "$build"
-  cmake -S "$build/kenlm-0.3.0" -B "$build/kenlm-0.3.0/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  make -s -C "$build/kenlm-0.3.0/build" -j"$(nproc)" lmplz build_binary query >"$build/log" 2>&1 \
-    || { cat "$build/log"; exit 1; }
-  cp "$build"/kenlm-0.3.0/build/bin/{lmplz,build_binary,query} "$venv/bin/"
-  rm -rf "$build"
+  scripts/build_kenlm.sh "$venv/bin" "$venv/bin/python"
 fi
 echo "setup: ready ($venv/bin/llama-data)"

@@ -1,0 +1,89 @@
+"""The ``llama-data`` command as a user runs it: one clear line and a non-zero exit on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import IN_PROCESS, MARKUP_REMNANTS, count_articles, dump_xml, page_xml, prose, write
+from llama_data import manifest, samples
+from llama_data.cli import byte_size, main
+from llama_data.shards import read_shard
+
+
+def test_the_console_command_is_installed_and_helps():
+    script = Path(sys.executable).parent / "llama-data"
+    out = subprocess.run([str(script), "prepare", "wikipedia", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "--input" in out and "--languages" in out and "--keep-rejects" in out
+
+
+def test_sizes_accept_units():
+    assert byte_size("256MB") == 256 * 2**20
+    assert byte_size("1.5G") == int(1.5 * 2**30)
+    assert byte_size("4096") == 4096
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["inspect", "/nonexistent/release"], "no manifest.json"),
+    (["prepare", "wikipedia", "--input", "/nonexistent/*.bz2", "--output", "x"], "no input file matches"),
+])
+def test_bad_input_is_one_line_and_exit_1(capsys, argv, message):
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("llama-data: error:") and message in err[0]
+
+
+def test_a_dump_in_a_language_not_asked_for_is_refused_before_the_job(tmp_path, capsys):
+    path = write(tmp_path / "jawiki-latest-pages-articles.xml", dump_xml(
+        [page_xml(1, "X", prose(30))], lang="ja"))
+    assert main(["prepare", "wikipedia", "--input", str(path), "--output", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "'ja'" in err and "--languages" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_malformed_options_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["prepare", "wikipedia", "--input", "x", "--output", "y", "--shard-size", "lots"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["inspect", "r", "--runner", "DataflowRunner"])  # Beam options only where a job runs
+
+
+@pytest.mark.slow
+def test_prepare_then_inspect(tmp_path, capsys):
+    path = write(tmp_path / "dewiki-x.xml.bz2", dump_xml(
+        [page_xml(1, "Rhein", prose(40)), page_xml(2, "Stummel", "Kurz.")], lang="de"))
+    release = str(tmp_path / "r")
+    assert main(["prepare", "wikipedia", "--input", str(path), "--output", release,
+                 "--languages", "de,en", *IN_PROCESS]) == 0
+    capsys.readouterr()
+    assert main(["inspect", release]) == 0
+    out = capsys.readouterr().out
+    assert "min_words:too_short" in out and "part-00000-000.arrow" in out
+    assert manifest.load(release).sources["wikipedia"].config["languages"] == ["de", "en"]
+
+
+@pytest.mark.slow
+def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, capsys):
+    dumps = samples.wikipedia_dumps()
+    assert len(dumps) >= 6
+    assert main(["demo", "--output", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "wikipedia" in out and "demo release written to" in out
+
+    entry = manifest.load(str(tmp_path / "demo")).sources["wikipedia"]
+    entry.funnel.check()
+    articles = sum(count_articles(p.read_text(encoding="utf-8"))[1] for p in dumps)
+    too_short = sum(n for r, n in entry.funnel.dropped.items() if r.startswith("min_words:"))
+    assert entry.funnel.kept + too_short == articles
+    assert too_short >= len(dumps)  # each sample dump has a stub article
+    docs = [d for s in entry.shards
+            for d in read_shard(str(tmp_path / "demo" / "wikipedia" / s.name))]
+    assert len({d.lang for d in docs}) == len(dumps)
+    for doc in docs:
+        assert not any(m in doc.text for m in MARKUP_REMNANTS), doc.id
