@@ -29,6 +29,8 @@ clean = WikitextCleaner(("File", "Image", "Datei", "Bild"), ("Category", "Katego
     ("a <nowiki>[[not a link]]</nowiki> b <nowiki>'</nowiki>s", "a b 's"),
     ("* one\n* two\n# three", "one\ntwo\nthree"),
     ("word ({{lang|grc|x}}; {{IPA|y}}) more", "word more"),
+    ("Dnipro (Greek: Borysthenes, {{lang|grc|x}}) flows", "Dnipro (Greek: Borysthenes) flows"),
+    ("name ({{IPA|x}}, born 1900) and", "name (born 1900) and"),
 ])
 def test_markup_becomes_plain_text(wikitext, expected):
     assert clean(wikitext) == expected

@@ -35,6 +35,7 @@ _BEHAVIOUR_SWITCH = re.compile(r"__[A-Z]+__")
 _QUOTES = re.compile(r"'{2,}")
 _EMPTY_BRACKETS = re.compile(r"\([\s,;:\u2013\u2014-]*\)")  # what is left of "({{lang|..}}; {{IPA|..}})"
 _SPACE_BEFORE_COMMA = re.compile(r"[ \t]+([,.])(?=\s|$)")
+_DANGLING_IN_BRACKETS = re.compile(r"\(\s*[,;]\s*|\s*[,;]\s*\)")  # "(, x" / "x, )"
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _MARKUP_IN_TEXT = re.compile(r"\[\[|\]\]|\{\{|\}\}|\{\||\|\}")
@@ -200,6 +201,8 @@ class WikitextCleaner:
     @staticmethod
     def _tidy(text: str) -> str:
         text = _QUOTES.sub("", _BEHAVIOUR_SWITCH.sub("", text))
-        text = _SPACE_BEFORE_COMMA.sub(r"\1", _EMPTY_BRACKETS.sub("", text))
+        text = _EMPTY_BRACKETS.sub("", text)
+        text = _DANGLING_IN_BRACKETS.sub(lambda m: "(" if "(" in m.group() else ")", text)
+        text = _SPACE_BEFORE_COMMA.sub(r"\1", text)
         lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
         return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
