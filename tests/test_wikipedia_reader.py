@@ -119,9 +119,11 @@ def test_bad_input_is_one_clear_error_naming_the_file_and_pages_before_it_are_ke
         d.text for d in items if isinstance(d, Document))
 
 
-def test_a_page_without_an_id_is_one_unreadable_record_and_reading_goes_on(tmp_path):
-    broken = page_xml(7, "No id", prose(30)).replace("<id>7</id>", "")
-    path = write(tmp_path / "enwiki-x.xml", dump_xml([GOOD[0], broken, GOOD[1]]))
+def test_a_malformed_page_is_one_unreadable_record_and_reading_goes_on(tmp_path):
+    no_id = page_xml(7, "No id", prose(30)).replace("<id>7</id>", "")
+    bad_id = page_xml(8, "Bad id", prose(30)).replace("<id>8</id>", "<id>eight</id>")
+    path = write(tmp_path / "enwiki-x.xml", dump_xml([GOOD[0], no_id, bad_id, GOOD[1]]))
     items = list(DumpReader(str(path)))
-    assert [type(i).__name__ for i in items] == ["Document", "MalformedRecord", "Document"]
-    assert isinstance(items[1], MalformedRecord) and "line" in items[1].position
+    assert [type(i).__name__ for i in items] == [
+        "Document", "MalformedRecord", "MalformedRecord", "Document"]
+    assert all("line" in i.position for i in items[1:3])

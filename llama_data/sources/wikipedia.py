@@ -113,6 +113,8 @@ class DumpReader:
             yield _xml_error(self.path, e)
         except UnicodeError as e:
             yield InvalidEncoding(self.path, str(e), self._after())
+        except ValueError as e:  # a non-numeric namespace key in <siteinfo>
+            yield MalformedXML(self.path, f"unexpected value in the dump header: {e}")
         except COMPRESSION_ERRORS as e:
             yield TruncatedInput(self.path, f"compressed stream is truncated or corrupt ({e})",
                                  self._after())
@@ -167,6 +169,13 @@ class DumpReader:
         return DumpInfo(lang, dbname or f"{lang}wiki", base.rsplit("/", 1)[0] + "/", namespaces)
 
     def _page(self, el) -> Document | InputError:
+        try:
+            return self._document(el)
+        except ValueError as e:
+            return MalformedRecord(self.path, f"page with an unexpected value: {e}",
+                                   f"line {el.sourceline}")
+
+    def _document(self, el) -> Document | InputError:
         title = el.findtext("{*}title")
         ns = el.findtext("{*}ns")
         page_id = el.findtext("{*}id")
