@@ -41,6 +41,7 @@ log = logging.getLogger("llama_data.pipelines")
 # engine without that attempt, so it works offline.
 DEFAULT_RUNNER = "FnApiRunner"
 STAGING = ".staging"
+PROGRESS_EVERY = 10_000  # records between progress lines while reading one input file
 # Uncompressed size of a compressed dump, per compressed byte (measured on Wikipedia dumps).
 EXPANSION = {".bz2": 5.0, ".gz": 4.0}
 
@@ -98,6 +99,8 @@ class ReadFn(beam.DoFn):
         for item in self._reader(path):
             records += 1
             self._count.inc("read")
+            if records % PROGRESS_EVERY == 0:
+                log.info("reading %s: %d records so far", path, records)
             if isinstance(item, InputError):
                 self._count.inc(f"unreadable/{item.reason}")
                 log.warning("unreadable: %s", item)
