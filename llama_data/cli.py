@@ -76,6 +76,93 @@ def _prepare(args, beam_args: Sequence[str]) -> int:
     return 0
 
 
+def _add_tokenizer(commands) -> None:
+    tokenizer = commands.add_parser(
+        "tokenizer", help="train the release's SentencePiece tokenizer; encode its shards")
+    actions = tokenizer.add_subparsers(dest="action", required=True, metavar="ACTION")
+    train = actions.add_parser(
+        "train", help="train a BPE tokenizer with LLaMA's spec on a weighted sample",
+        description="Train R/tokenizer/tokenizer.model: SentencePiece BPE with the original LLaMA "
+                    "tokenizer's trainer and normaliser spec (digits split, byte fallback), on a "
+                    "seeded sample of the release's sources in proportion to the mixture weights.")
+    train.add_argument("--release", required=True, metavar="R")
+    train.add_argument("--vocab-size", type=int, default=32_000, help="pieces (default %(default)s)")
+    train.add_argument("--sample-size", type=byte_size, default=100 * 10**6,
+                       help="bytes of text to train on (default 100MB)")
+    train.add_argument("--seed", type=int, default=0, help="sampling seed (default %(default)s)")
+    train.add_argument("--weights", metavar="FILE|table1", default=None,
+                       help="source weights (default: the release's mixture.json, else table1)")
+    encode = actions.add_parser(
+        "encode", help="encode every text shard into uint16 token shards (resumable)",
+        description="Encode the release's text shards into tokens/<source>/*.tokens.npy with "
+                    "<s> ... </s> around each document, in parallel, skipping shards already done.")
+    encode.add_argument("--release", required=True, metavar="R")
+    encode.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+
+
+def _tokenizer(args, _beam_args) -> int:
+    from llama_data import mixture
+    from llama_data.tokenizer import encode, train
+
+    if args.action == "encode":
+        encode.encode_release(args.release, args.workers)
+        return 0
+    weights = mixture.load_weights(args.weights) if args.weights else mixture.release_weights(
+        args.release)
+    train.train(args.release, weights, args.vocab_size, args.sample_size, args.seed)
+    return 0
+
+
+def _add_mix(commands) -> None:
+    mix = commands.add_parser(
+        "mix", help="plan the mixture: tokens, share and epochs per source",
+        description="Plan how many tokens each source contributes to a training run and how many "
+                    "epochs of it that means (the LLaMA paper's Table 1 by default). Counts take "
+                    "K, M, B, T suffixes.")
+    mix.add_argument("--tokens", type=_count, required=True, help="training tokens, e.g. 1.4T")
+    mix.add_argument("--release", metavar="R", default=None,
+                     help="take available tokens from R's manifest and save R/mixture.json "
+                          "(default: the newest release under the current folder, if any)")
+    mix.add_argument("--available", action="append", default=[], metavar="SOURCE=N",
+                     help="available tokens of a source, overriding the release (repeatable)")
+    mix.add_argument("--weights", default="table1", metavar="FILE|table1",
+                     help="JSON {source: weight} summing to 1, or table1 (default)")
+    mix.add_argument("--renormalize", action="store_true",
+                     help="drop sources the release lacks and rescale the others' weights")
+    mix.add_argument("--max-epochs", type=float, default=4.0,
+                     help="warn above this many epochs of a source (default %(default)s)")
+    mix.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+
+def _count(text: str) -> int:
+    from llama_data.mixture import parse_count
+
+    try:
+        return parse_count(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+def _mix(args, _beam_args) -> int:
+    import json
+
+    from llama_data import mixture
+
+    overrides = {}
+    for item in args.available:
+        source, _, count = item.partition("=")
+        if not count:
+            raise mixture.MixtureError(f"--available {item!r}: expected SOURCE=N, e.g. wikipedia=24B")
+        try:
+            overrides[source.strip()] = mixture.parse_count(count)
+        except ValueError as e:
+            raise mixture.MixtureError(f"--available {item!r}: {e}") from e
+    plan = mixture.plan_for(args.tokens, mixture.load_weights(args.weights), args.release,
+                            overrides, max_epochs=args.max_epochs, renormalize=args.renormalize)
+    print(json.dumps(plan.to_json(), indent=2) if args.json else mixture.render(plan))
+    return 0
+
+
 def _inspect(args, _beam_args) -> int:
     from llama_data import manifest
 
@@ -99,6 +186,8 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_prepare(commands)
+    _add_tokenizer(commands)
+    _add_mix(commands)
     inspect = commands.add_parser("inspect", help="print a release's manifest as tables")
     inspect.add_argument("release", metavar="RELEASE")
     demo = commands.add_parser("demo", help="run every stage on the built-in sample")
@@ -112,7 +201,8 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("apitools not found")
 
 
-HANDLERS = {"prepare": _prepare, "inspect": _inspect, "demo": _demo}
+HANDLERS = {"prepare": _prepare, "tokenizer": _tokenizer, "mix": _mix, "inspect": _inspect,
+            "demo": _demo}
 ACCEPTS_BEAM_OPTIONS = {"prepare", "demo"}
 
 

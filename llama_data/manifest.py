@@ -63,6 +63,8 @@ class SourceEntry:
     config: dict[str, Any]
     versions: dict[str, str]
     errors: list[dict[str, str | None]] = dataclasses.field(default_factory=list)
+    # Set by `llama-data tokenizer encode`; a rerun of the source's pipeline drops it (stale).
+    tokens: dict[str, Any] | None = None
 
     @property
     def documents(self) -> int:
@@ -81,6 +83,7 @@ class SourceEntry:
             "errors": self.errors[:MAX_ERRORS_KEPT],
             "config": self.config,
             "versions": self.versions,
+            "tokens": self.tokens,
         }
 
     @classmethod
@@ -91,18 +94,22 @@ class SourceEntry:
             config=data.get("config", {}),
             versions=data.get("versions", {}),
             errors=data.get("errors", []),
+            tokens=data.get("tokens"),
         )
 
 
 @dataclasses.dataclass
 class Manifest:
     sources: dict[str, SourceEntry] = dataclasses.field(default_factory=dict)
+    # Set by `llama-data tokenizer train`: path (relative to the release), sha256, spec, sample.
+    tokenizer: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "sources": {name: self.sources[name].to_json() for name in sorted(self.sources)},
+            "tokenizer": self.tokenizer,
         }
 
 
@@ -132,7 +139,8 @@ def load(release: str, missing_ok: bool = False) -> Manifest:
             data = json.load(f)
         if data.get("format") != FORMAT:
             raise ReleaseError(f"{path}: not a llama-data manifest (format {data.get('format')!r})")
-        return Manifest({k: SourceEntry.from_json(v) for k, v in data["sources"].items()})
+        return Manifest({k: SourceEntry.from_json(v) for k, v in data["sources"].items()},
+                        data.get("tokenizer"))
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise ReleaseError(f"{path}: corrupt manifest ({e})") from e
 

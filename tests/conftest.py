@@ -80,3 +80,51 @@ def decompressed(path: Path) -> str:
 
 
 MARKUP_REMNANTS = ("[[", "{{", "<ref", "'''", "<!--", "|}")
+
+
+def corpus_texts() -> dict[str, list[str]]:
+    """Real documents of several sources from ../shared/corpus, as text (no llama-data cleaning
+    except Wikipedia's, whose raw form is markup)."""
+    import gzip as _gzip
+    import json as _json
+
+    from llama_data.filters import Rejected, run_steps
+    from llama_data.sources.wikipedia import DumpReader, wikipedia_steps
+
+    texts: dict[str, list[str]] = {"wikipedia": [], "c4": [], "books": []}
+    for dump in sorted(WIKI_CORPUS.glob("*.bz2")):
+        for doc in DumpReader(str(dump)):
+            result = run_steps(doc, wikipedia_steps()) if not isinstance(doc, Exception) else None
+            if result is not None and not isinstance(result, Rejected):
+                texts["wikipedia"].append(result.text)
+    with _gzip.open(CORPUS / "c4" / "c4-sample.00000-of-00001.json.gz", "rt") as f:
+        texts["c4"] = [_json.loads(line)["text"] for line in f]
+    for book in sorted((CORPUS / "books").glob("*.txt")):
+        data = book.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:  # one of the Gutenberg files is Windows-1252
+            text = data.decode("cp1252")
+        texts["books"] += [text[i:i + 20_000] for i in range(0, len(text), 20_000)]
+    return texts
+
+
+@pytest.fixture(scope="session")
+def corpus_release(tmp_path_factory):
+    """A release with three real sources' text shards (two shards each) and no tokenizer yet."""
+    if not CORPUS.exists():
+        pytest.skip(f"real corpus samples not found at {CORPUS} (../shared beside the checkout)")
+    from llama_data import manifest
+    from llama_data.document import Document
+    from llama_data.shards import write_shards
+
+    release = tmp_path_factory.mktemp("corpus-release")
+    for source, texts in corpus_texts().items():
+        docs = sorted((Document(id=f"{source}/{i:05d}", text=t, source=source)
+                       for i, t in enumerate(texts)), key=lambda d: d.id)
+        half = len(docs) // 2
+        shards = [*write_shards(docs[:half], str(release / source), "part-00000"),
+                  *write_shards(docs[half:], str(release / source), "part-00001")]
+        funnel = manifest.Funnel(read=len(docs), kept=len(docs))
+        manifest.update_source(str(release), source, manifest.SourceEntry(shards, funnel, {}, {}))
+    return release

@@ -1,0 +1,149 @@
+"""Text shards -> token shards, in parallel across processes, resumable shard by shard.
+
+SentencePiece's cost grows faster than linearly with the length of what it is given, so whole
+documents encode at about half the speed of their lines. Splitting at line breaks is exact for a
+LLaMA-style model: no piece contains a newline (it is byte ``<0x0A>``), so no merge crosses one.
+The first line is encoded with the model's dummy prefix "▁", every later line without it (a copy
+of the model with ``add_dummy_prefix`` off), and the newline bytes go between them: the ids are
+those of one call on the whole document (tests/test_tokenizer.py checks it on the shared corpora).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from llama_data import manifest as manifest_lib
+from llama_data import tokens as token_shards
+from llama_data.errors import ReleaseError
+from llama_data.shards import read_table
+
+from . import model
+
+
+class LineEncoder:
+    """Ids of whole documents, identical to ``SentencePieceProcessor.encode(doc)``, computed line by
+    line in batches."""
+
+    def __init__(self, model_path: str | Path):
+        self.first = model.load(model_path)
+        self.rest = model.load(model_path, add_dummy_prefix=False)
+        self.newline = self.first.piece_to_id("<0x0A>")
+        self.dummy_prefix = self.first.piece_to_id("▁")
+        self.bos, self.eos = self.first.bos_id(), self.first.eos_id()
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        splits = [text.split("\n") for text in texts]
+        firsts = self.first.encode([lines[0] for lines in splits])
+        rests = iter(self.rest.encode([line for lines in splits for line in lines[1:] if line]))
+        encoded = []
+        for text, lines, ids in zip(texts, splits, firsts):
+            if not lines[0] and len(lines) > 1:
+                ids = [self.dummy_prefix]  # "▁" is still put before a text that starts with "\n"
+            for line in lines[1:]:
+                ids.append(self.newline)
+                if line:
+                    ids.extend(next(rests))
+            encoded.append(ids)
+        return encoded
+
+    def encode_documents(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Concatenated ``<s> ids </s>`` per text, and the end offset of each."""
+        flat: list[int] = []
+        ends = np.empty(len(texts), dtype=np.int64)
+        for i, ids in enumerate(self.encode(texts)):
+            flat.append(self.bos)
+            flat.extend(ids)
+            flat.append(self.eos)
+            ends[i] = len(flat)
+        return np.array(flat, dtype=token_shards.TOKEN_DTYPE), ends
+
+
+_worker: LineEncoder | None = None
+
+
+def _init_worker(model_path: str) -> None:
+    global _worker
+    _worker = LineEncoder(model_path)
+
+
+def encode_shard(text_path: str, out_folder: str, stem: str, tokenizer_sha256: str,
+                 batch: int = 256) -> token_shards.TokenShard:
+    table = read_table(text_path)
+    texts, ids = table.column("text").to_pylist(), table.column("id").to_pylist()
+    flat_parts, end_parts, offset = [], [], 0
+    for start in range(0, len(texts), batch):
+        flat, ends = _worker.encode_documents(texts[start:start + batch])
+        flat_parts.append(flat)
+        end_parts.append(ends + offset)
+        offset += len(flat)
+    tokens = np.concatenate(flat_parts) if flat_parts else np.zeros(0, token_shards.TOKEN_DTYPE)
+    docs = np.empty(len(texts), dtype=token_shards.DOCS_DTYPE)
+    docs["end"] = np.concatenate(end_parts) if end_parts else []
+    docs["id_hash"] = [token_shards.id_hash(i) for i in ids]
+    return token_shards.write(Path(out_folder), stem, tokens, docs,
+                              token_shards.sha256_file(text_path), tokenizer_sha256)
+
+
+def _encode_task(args) -> token_shards.TokenShard:
+    return encode_shard(*args)
+
+
+def encode_release(release: str, workers: int | None = None, sources: Iterable[str] | None = None):
+    """Encode every text shard of ``release`` with its tokenizer; skip shards already done with the
+    same text and tokenizer. Records per-source token counts in the manifest."""
+    root = Path(release)
+    manifest = manifest_lib.load(release)
+    if manifest.tokenizer is None:
+        raise ReleaseError(f"{release}: no tokenizer (run: llama-data tokenizer train --release {release})")
+    model_path = root / manifest.tokenizer["path"]
+    tokenizer_sha256 = token_shards.sha256_file(model_path)
+    if tokenizer_sha256 != manifest.tokenizer["sha256"]:
+        raise ReleaseError(f"{model_path}: does not match the sha256 in the manifest (retrain it)")
+    vocab = model.load(model_path).vocab_size()
+    if vocab > np.iinfo(token_shards.TOKEN_DTYPE).max + 1:
+        raise ReleaseError(f"{model_path}: {vocab} pieces do not fit uint16 token shards")
+
+    wanted = set(sources) if sources else set(manifest.sources)
+    tasks, done = [], {}
+    for source in sorted(wanted & set(manifest.sources)):
+        out = root / "tokens" / source
+        done[source] = []
+        for shard in manifest.sources[source].shards:
+            stem = shard.name.removesuffix(".arrow")
+            record = token_shards.read_record(out, stem)
+            if record and record.text_sha256 == shard.sha256 \
+                    and record.tokenizer_sha256 == tokenizer_sha256:
+                done[source].append(record)
+            else:
+                tasks.append((source, (str(root / source / shard.name), str(out), stem,
+                                       tokenizer_sha256)))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
+    skipped = sum(len(v) for v in done.values())
+    print(f"tokens: {len(tasks)} shard(s) to encode with {workers} process(es)"
+          f"{f', {skipped} already done' if skipped else ''}", file=sys.stderr)
+    started = time.monotonic()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(str(model_path),)) as pool:
+        results = pool.imap(_encode_task, [args for _, args in tasks])
+        for (source, args), record in zip(tasks, results):
+            done[source].append(record)
+            print(f"  encoded {source}/{record.stem}: {record.documents} docs, "
+                  f"{record.tokens} tokens", file=sys.stderr)
+    for source, records in done.items():
+        records.sort(key=lambda r: r.stem)
+        manifest.sources[source].tokens = {
+            "tokens": sum(r.tokens for r in records),
+            "documents": sum(r.documents for r in records),
+            "tokenizer_sha256": tokenizer_sha256,
+            "shards": [r.stem for r in records],
+        }
+    manifest_lib.save(release, manifest)
+    print(f"tokens: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return manifest

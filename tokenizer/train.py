@@ -1,0 +1,122 @@
+"""Train the release's SentencePiece BPE tokenizer with LLaMA's spec on a weighted text sample.
+
+The sample streams over the shards: each source gets a byte budget in proportion to its mixture
+weight, and a document is taken when a seeded hash of its id falls under the source's rate
+(budget / source bytes). So the sample is spread over the whole source, the same for the same seed,
+and never more than one shard batch is in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import sentencepiece as spm
+
+from llama_data import manifest as manifest_lib
+from llama_data.errors import ReleaseError
+from llama_data.shards import read_shard
+from llama_data.tokens import sha256_file
+
+from . import model
+
+DEFAULT_SAMPLE_BYTES = 100 * 10**6
+_TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
+
+
+def _rate(seed: int, doc_id: str) -> float:
+    digest = hashlib.sha1(f"{seed}:{doc_id}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _pieces(text: str, max_bytes: int) -> Iterator[str]:
+    """Non-empty lines of ``text``, longer ones cut at spaces: SentencePiece skips any sentence
+    over ``max_sentence_length`` bytes, and Wikipedia paragraphs often are."""
+    for line in text.split("\n"):
+        while len(line.encode("utf-8")) > max_bytes:
+            cut = line.rfind(" ", 0, max_bytes // 4)  # characters are at most 4 bytes
+            cut = cut if cut > 0 else max_bytes // 4
+            yield line[:cut]
+            line = line[cut:].lstrip(" ")
+        if line.strip():
+            yield line
+
+
+def sample_lines(release: str, weights: Mapping[str, float], sample_bytes: int, seed: int,
+                 stats: dict[str, int]) -> Iterator[str]:
+    """Lines of the release's documents, about ``sample_bytes`` in all, split between the sources
+    by ``weights`` (renormalised over the sources the release has)."""
+    manifest = manifest_lib.load(release)
+    present = {s: w for s, w in weights.items() if w > 0 and s in manifest.sources
+               and manifest.sources[s].text_bytes > 0}
+    if not present:
+        raise ReleaseError(f"{release}: none of the mixture's sources ({', '.join(weights)}) has text")
+    total_weight = sum(present.values())
+    max_line = model.LLAMA_TRAINER_SPEC["max_sentence_length"]
+    for source in sorted(present):
+        entry = manifest.sources[source]
+        budget = sample_bytes * present[source] / total_weight
+        rate = min(1.0, budget / entry.text_bytes)
+        taken = 0
+        for shard in entry.shards:
+            for doc in read_shard(f"{release}/{source}/{shard.name}"):
+                if taken >= budget:
+                    break
+                if _rate(seed, doc.id) < rate:
+                    for line in _pieces(doc.text, max_line):
+                        taken += len(line.encode("utf-8")) + 1
+                        yield line
+        stats[source] = taken
+
+
+def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LLAMA_VOCAB_SIZE,
+          sample_bytes: int = DEFAULT_SAMPLE_BYTES, seed: int = 0, threads: int | None = None) -> dict:
+    """Train ``R/tokenizer/tokenizer.model``; record its sha256, spec and sample in the manifest."""
+    out = Path(release) / "tokenizer"
+    out.mkdir(parents=True, exist_ok=True)
+    sample_path = out / "sample.txt"
+    per_source: dict[str, int] = {}
+    lines = 0
+    with open(sample_path, "w", encoding="utf-8") as f:
+        for line in sample_lines(release, weights, sample_bytes, seed, per_source):
+            f.write(line + "\n")
+            lines += 1
+    size = sample_path.stat().st_size
+    print(f"tokenizer: sample of {size / 1e6:.1f} MB, {lines} lines "
+          f"({', '.join(f'{s} {b / 1e6:.1f} MB' for s, b in sorted(per_source.items()))}); "
+          f"training {vocab_size} BPE pieces", file=sys.stderr)
+    spec = {**model.LLAMA_TRAINER_SPEC, "vocab_size": vocab_size}
+    started = time.monotonic()
+    try:
+        spm.SentencePieceTrainer.train(
+            input=str(sample_path), model_prefix=str(out / "tokenizer"), input_sentence_size=0,
+            num_threads=threads or 1, minloglevel=2, **spec)
+    except RuntimeError as e:
+        too_high = _TOO_HIGH.search(str(e))
+        if too_high:
+            raise model.TokenizerError(
+                f"the sample ({size / 1e6:.2f} MB of text) supports at most {too_high.group(2)} "
+                f"pieces, not {vocab_size}: pass --vocab-size {too_high.group(2)} or less, or "
+                "train on more text (--sample-size, more sources)") from e
+        raise model.TokenizerError(f"SentencePiece training failed: {e}") from e
+    finally:
+        sample_path.unlink(missing_ok=True)
+    (out / "tokenizer.vocab").unlink(missing_ok=True)  # the model file holds the vocabulary
+    record = {
+        "path": "tokenizer/tokenizer.model",
+        "sha256": sha256_file(out / "tokenizer.model"),
+        "vocab_size": vocab_size,
+        "spec": spec,
+        "sample": {"bytes": size, "lines": lines, "seed": seed, "per_source_bytes": per_source,
+                   "weights": dict(sorted(weights.items()))},
+    }
+    manifest = manifest_lib.load(release)
+    manifest.tokenizer = record
+    manifest_lib.save(release, manifest)
+    print(f"tokenizer: {out / 'tokenizer.model'} in {time.monotonic() - started:.1f}s",
+          file=sys.stderr)
+    return record
