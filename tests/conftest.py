@@ -128,3 +128,22 @@ def corpus_release(tmp_path_factory):
         funnel = manifest.Funnel(read=len(docs), kept=len(docs))
         manifest.update_source(str(release), source, manifest.SourceEntry(shards, funnel, {}, {}))
     return release
+
+
+@pytest.fixture(scope="session")
+def encoded_release(corpus_release, tmp_path_factory):
+    """The corpus release with a small tokenizer, token shards and a mixture plan."""
+    import shutil
+
+    from llama_data import manifest, mixture
+    from llama_data.tokenizer import encode, train
+
+    release = tmp_path_factory.mktemp("encoded") / "r"
+    shutil.copytree(corpus_release, release)
+    weights = {"wikipedia": 0.5, "c4": 0.3, "books": 0.2}
+    train.train(str(release), weights, vocab_size=2000, sample_bytes=2_000_000)
+    encode.encode_release(str(release), workers=1)
+    available = sum(e.tokens["tokens"] for e in manifest.load(str(release)).sources.values())
+    # books repeated (> 1 epoch), wikipedia a prefix of one epoch
+    mixture.plan_for(available, {"wikipedia": 0.2, "c4": 0.3, "books": 0.5}, str(release), {})
+    return release
