@@ -151,6 +151,7 @@ def save(release: str, manifest: Manifest) -> None:
         entry.funnel.check()
     path = manifest_path(release)
     fs, fs_path = fsspec.core.url_to_fs(path)
+    fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
     tmp = f"{fs_path}.tmp-{uuid.uuid4().hex}"
     with fs.open(tmp, "w", encoding="utf-8") as f:
         json.dump(manifest.to_json(), f, indent=2, sort_keys=True, ensure_ascii=False)
@@ -169,14 +170,20 @@ def update_source(release: str, source: str, entry: SourceEntry) -> Manifest:
 def render(release: str, manifest: Manifest) -> str:
     """The manifest as the tables ``llama-data inspect`` prints."""
     lines = [f"release {release}", ""]
-    header = f"{'source':<16}{'shards':>8}{'documents':>12}{'text MB':>10}{'read':>10}" \
-             f"{'kept':>10}{'dropped':>10}{'unreadable':>12}"
+    header = f"{'source':<16}{'shards':>8}{'documents':>12}{'text MB':>10}{'tokens':>12}" \
+             f"{'read':>10}{'kept':>10}{'dropped':>10}{'unreadable':>12}"
     lines += [header, "-" * len(header)]
     for name, e in sorted(manifest.sources.items()):
         f = e.funnel
+        tokens = e.tokens["tokens"] if e.tokens else "-"
         lines.append(f"{name:<16}{len(e.shards):>8}{e.documents:>12}{e.text_bytes / 1e6:>10.2f}"
-                     f"{f.read:>10}{f.kept:>10}{sum(f.dropped.values()):>10}"
+                     f"{tokens:>12}{f.read:>10}{f.kept:>10}{sum(f.dropped.values()):>10}"
                      f"{sum(f.unreadable.values()):>12}")
+    if manifest.tokenizer:
+        t = manifest.tokenizer
+        lines += ["", f"tokenizer {t['path']}: {t['vocab_size']} pieces, SentencePiece "
+                      f"{t['spec']['model_type']}, sha256 {t['sha256'][:16]}…, trained on "
+                      f"{t['sample']['bytes'] / 1e6:.1f} MB (seed {t['sample']['seed']})"]
     for name, e in sorted(manifest.sources.items()):
         lines += ["", f"{name}: funnel"]
         rows = [("read", "", e.funnel.read), ("kept", "", e.funnel.kept)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -73,7 +74,7 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     dumps = samples.wikipedia_dumps()
     assert len(dumps) >= 6
     assert main(["demo", "--output", str(tmp_path / "demo")]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "wikipedia" in out and "demo release written to" in out
 
     entry = manifest.load(str(tmp_path / "demo")).sources["wikipedia"]
@@ -87,3 +88,51 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     assert len({d.lang for d in docs}) == len(dumps)
     for doc in docs:
         assert not any(m in doc.text for m in MARKUP_REMNANTS), doc.id
+
+    release = manifest.load(str(tmp_path / "demo"))
+    assert release.tokenizer["vocab_size"] < 32_000 and "32,000" in err
+    assert release.sources["wikipedia"].tokens["documents"] == len(docs)
+    plan = json.loads((tmp_path / "demo" / "mixture.json").read_text())
+    assert [s["source"] for s in plan["sources"]] == ["wikipedia"] and plan["renormalized"]
+
+
+def test_mix_prints_table1_for_1_4t_and_its_json(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no release here
+    assert main(["mix", "--tokens", "1.4T"]) == 0
+    out = capsys.readouterr().out
+    for source in ("commoncrawl", "c4", "github", "wikipedia", "books", "arxiv", "stackexchange"):
+        assert source in out
+    assert "938B" in out and "3.30 TB" in out  # 67% of 1.4T; the paper's disk size
+    assert main(["mix", "--tokens", "1.4T", "--json", "--available", "c4=200B",
+                 "--available", "commoncrawl=850B", "--available", "github=100B",
+                 "--available", "wikipedia=25B", "--available", "books=28B",
+                 "--available", "arxiv=33B", "--available", "stackexchange=27B"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    c4 = next(s for s in plan["sources"] if s["source"] == "c4")
+    assert c4["target_tokens"] == 210_000_000_000 and c4["epochs"] == pytest.approx(1.05)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["mix", "--tokens", "1.4T", "--weights", "{weights}"], "weights sum to 0.9"),
+    (["mix", "--tokens", "1.4T", "--weights", "{unknown}"], "unknown source 'reddit'"),
+    (["mix", "--tokens", "1.4T", "--release", "{release}"], "no token counts yet"),
+    (["tokenizer", "encode", "--release", "{release}"], "no tokenizer"),
+    (["mix", "--tokens", "1.4T", "--available", "wikipedia"], "expected SOURCE=N"),
+])
+def test_tokenizer_and_mix_bad_input_is_one_line_and_exit_1(tmp_path, capsys, argv, message):
+    (tmp_path / "w.json").write_text('{"c4": 0.5, "wikipedia": 0.4}')
+    (tmp_path / "u.json").write_text('{"c4": 0.5, "reddit": 0.5}')
+    release = tmp_path / "r"
+    manifest.update_source(str(release), "wikipedia", manifest.SourceEntry(
+        [], manifest.Funnel(), {}, {}))
+    argv = [a.format(weights=tmp_path / "w.json", unknown=tmp_path / "u.json", release=release)
+            for a in argv]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("llama-data: error:") and message in err[-1], err
+
+
+def test_a_count_without_a_known_suffix_is_a_usage_error():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mix", "--tokens", "1.4X"])
+    assert exit_info.value.code == 2
