@@ -89,14 +89,22 @@ def test_a_file_that_is_not_a_sentencepiece_model_is_a_clear_error(tmp_path):
         model.load(tmp_path / "missing.model")
 
 
-def test_line_by_line_encoding_gives_the_ids_of_one_call_per_document(trained):
+EDGE_CASES = ["", " ", "   ", "\n", "\n\nx", "x\n", "  \n  x", "\t\n", "a\r\nb", " lead",
+              "x \n y", "a  b  ", "trailing   ", "12\n34", "東京\n🤗\n\n", "tab\tinside word",
+              "\u3000ideographic space", "nbsp\u00a0x"]
+
+
+def test_word_by_word_encoding_gives_the_ids_of_one_call_per_document(trained, monkeypatch):
     model_path = trained / "tokenizer" / "tokenizer.model"
-    sp, lines = model.load(model_path), encode.LineEncoder(model_path)
-    texts = [t for source in corpus_texts().values() for t in source]
-    edge_cases = ["", "\n", "\n\nx", "x\n", "  \n  x", "\t\n", "a\r\nb", " lead", "x \n y",
-                  "12\n34", "東京\n🤗\n\n"]
-    documents = texts + edge_cases
-    assert lines.encode(documents) == [sp.encode(t) for t in documents]
+    sp, encoder = model.load(model_path), encode.Encoder(model_path)
+    documents = [t for source in corpus_texts().values() for t in source] + EDGE_CASES
+    expected = [sp.encode(t) for t in documents]
+    assert encoder.encode(documents) == expected
+    assert encoder.encode(documents) == expected  # from the cache
+    monkeypatch.setattr(encode, "CACHE_WORDS", 500)  # the cache starts over many times
+    small = encode.Encoder(model_path)
+    assert [ids for start in range(0, len(documents), 50)
+            for ids in small.encode(documents[start:start + 50])] == expected
 
 
 def test_token_shards_decode_to_the_documents_and_counts_match(trained):

@@ -1,20 +1,24 @@
 """Text shards -> token shards, in parallel across processes, resumable shard by shard.
 
-SentencePiece's cost grows faster than linearly with the length of what it is given, so whole
-documents encode at about half the speed of their lines. Splitting at line breaks is exact for a
-LLaMA-style model: no piece contains a newline (it is byte ``<0x0A>``), so no merge crosses one.
-The first line is encoded with the model's dummy prefix "▁", every later line without it (a copy
-of the model with ``add_dummy_prefix`` off), and the newline bytes go between them: the ids are
-those of one call on the whole document (tests/test_tokenizer.py checks it on the shared corpora).
+SentencePiece's cost per byte grows with the length of what it is given, and natural text repeats
+its words. For a LLaMA-style model a text's ids are exactly the concatenation of its *words'* ids,
+a word being a run of spaces with the non-space characters after it, up to the next run of spaces
+or newline: that is how SentencePiece's trainer cut the text, so no piece spans two words (and no
+piece contains a newline, which is byte ``<0x0A>``). The dummy prefix "▁" it puts before a text is
+the same as a leading space. So each distinct word is encoded once, with a copy of the model whose
+``add_dummy_prefix`` is off, and cached; tests/test_tokenizer.py checks the ids equal one
+``SentencePieceProcessor.encode`` call per document on the shared corpora.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -27,31 +31,29 @@ from llama_data.shards import read_table
 from . import model
 
 
-class LineEncoder:
-    """Ids of whole documents, identical to ``SentencePieceProcessor.encode(doc)``, computed line by
-    line in batches."""
+_WORD = re.compile(r"\n| *[^ \n]+| +")
+CACHE_WORDS = 2_000_000  # distinct words kept; the cache starts over when full
+
+
+class Encoder:
+    """Ids of whole documents, identical to ``SentencePieceProcessor.encode(doc)``, computed word by
+    word with a cache of each distinct word's ids."""
 
     def __init__(self, model_path: str | Path):
-        self.first = model.load(model_path)
-        self.rest = model.load(model_path, add_dummy_prefix=False)
-        self.newline = self.first.piece_to_id("<0x0A>")
-        self.dummy_prefix = self.first.piece_to_id("▁")
-        self.bos, self.eos = self.first.bos_id(), self.first.eos_id()
+        self.whole = model.load(model_path)
+        self._words = model.load(model_path, add_dummy_prefix=False)
+        self.bos, self.eos = self.whole.bos_id(), self.whole.eos_id()
+        self._cache: dict[str, list[int]] = {}
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        splits = [text.split("\n") for text in texts]
-        firsts = self.first.encode([lines[0] for lines in splits])
-        rests = iter(self.rest.encode([line for lines in splits for line in lines[1:] if line]))
-        encoded = []
-        for text, lines, ids in zip(texts, splits, firsts):
-            if not lines[0] and len(lines) > 1:
-                ids = [self.dummy_prefix]  # "▁" is still put before a text that starts with "\n"
-            for line in lines[1:]:
-                ids.append(self.newline)
-                if line:
-                    ids.extend(next(rests))
-            encoded.append(ids)
-        return encoded
+        split = [_WORD.findall(" " + text) if text else [] for text in texts]
+        new = list({w for words in split for w in words if w not in self._cache})
+        if len(self._cache) + len(new) > CACHE_WORDS:
+            self._cache.clear()
+            new = list({w for words in split for w in words})
+        self._cache.update(zip(new, self._words.encode(new)))
+        lookup = self._cache.__getitem__
+        return [list(chain.from_iterable(map(lookup, words))) for words in split]
 
     def encode_documents(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Concatenated ``<s> ids </s>`` per text, and the end offset of each."""
@@ -65,12 +67,12 @@ class LineEncoder:
         return np.array(flat, dtype=token_shards.TOKEN_DTYPE), ends
 
 
-_worker: LineEncoder | None = None
+_worker: Encoder | None = None
 
 
 def _init_worker(model_path: str) -> None:
     global _worker
-    _worker = LineEncoder(model_path)
+    _worker = Encoder(model_path)
 
 
 def encode_shard(text_path: str, out_folder: str, stem: str, tokenizer_sha256: str,
