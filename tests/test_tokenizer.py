@@ -152,3 +152,17 @@ def test_a_corrupt_token_shard_is_a_clear_error(trained, tmp_path):
         token_shards.open_shard(folder, "part-00000-000")
     with pytest.raises(token_shards.TokenShardError, match="not finished"):
         token_shards.open_shard(folder, "part-00009-000")
+
+
+def test_the_hugging_face_conversion_gives_sentencepieces_ids(trained):
+    from llama_data.tokenizer import hf
+
+    model_path = trained / "tokenizer" / "tokenizer.model"
+    sp, converted = model.load(model_path), hf.to_hf(model_path)
+    documents = [t for source in corpus_texts().values() for t in source] + EDGE_CASES
+    paragraphs = [p for t in documents for p in t.split("\n")][:5000] + EDGE_CASES
+    for text in documents + paragraphs:
+        ids = converted.encode(text, add_special_tokens=False).ids
+        assert ids == sp.encode(text), text[:60]
+    text = "naïve 東京 🤗  two spaces\tand a tab"
+    assert converted.decode(sp.encode(text)) == sp.decode(sp.encode(text)) == text
