@@ -13,6 +13,7 @@ from conftest import IN_PROCESS, MARKUP_REMNANTS, count_articles, dump_xml, page
 from llama_data import manifest, samples
 from llama_data.cli import byte_size, main
 from llama_data.shards import read_shard
+from llama_data.tokens import sha256_file
 
 
 def test_the_console_command_is_installed_and_helps():
@@ -136,3 +137,28 @@ def test_a_count_without_a_known_suffix_is_a_usage_error():
     with pytest.raises(SystemExit) as exit_info:
         main(["mix", "--tokens", "1.4X"])
     assert exit_info.value.code == 2
+
+
+def test_tokenizer_train_encode_and_mix_from_the_command_line(corpus_release, tmp_path, capsys):
+    import shutil
+
+    release = tmp_path / "r"
+    shutil.copytree(corpus_release, release)
+    (tmp_path / "w.json").write_text('{"wikipedia": 0.6, "c4": 0.4}')
+    assert main(["tokenizer", "train", "--release", str(release), "--vocab-size", "1000",
+                 "--sample-size", "1MB", "--weights", str(tmp_path / "w.json")]) == 0
+    assert main(["tokenizer", "encode", "--release", str(release), "--workers", "2"]) == 0
+    assert main(["mix", "--tokens", "5M", "--release", str(release), "--weights",
+                 str(tmp_path / "w.json")]) == 0
+    out = capsys.readouterr().out
+    assert "wikipedia" in out and "c4" in out and "books" not in out.split("total")[0]
+    assert json.loads((release / "mixture.json").read_text())["total_tokens"] == 5_000_000
+
+    junk = release / "tokenizer" / "tokenizer.model"
+    junk.write_bytes(b"\x08\x96\x01 this is not a model")
+    saved = manifest.load(str(release))
+    saved.tokenizer["sha256"] = sha256_file(junk)
+    manifest.save(str(release), saved)
+    shutil.rmtree(release / "tokens")
+    assert main(["tokenizer", "encode", "--release", str(release)]) == 1
+    assert "not a SentencePiece model" in capsys.readouterr().err
