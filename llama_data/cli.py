@@ -164,6 +164,88 @@ def _mix(args, _beam_args) -> int:
     return 0
 
 
+def _add_training(commands) -> None:
+    train = commands.add_parser(
+        "train", help="train a small LLaMA on the release's mixture (validates a release)",
+        description="Train a LLaMA-architecture model on R's token shards, weighted by "
+                    "R/mixture.json: AdamW (0.9, 0.95, weight decay 0.1), cosine to 10%%, clip 1.0. "
+                    "Prints step, loss, tokens/s, MFU (GPU), ETA; evaluates validation loss and "
+                    "bits per byte per source. Run it under torchrun for several processes (FSDP2).")
+    train.add_argument("--release", required=True, metavar="R")
+    train.add_argument("--preset", default="10M", help="model size (default %(default)s): "
+                       "10M 60M 150M 400M 1.1B 7B 13B 33B 65B")
+    train.add_argument("--tokens", type=_count, required=True, help="training tokens, e.g. 2B")
+    train.add_argument("--output", metavar="RUN", default=None,
+                       help="run folder (default: runs/<release>-<preset>)")
+    train.add_argument("--seq-len", type=int, default=256, help="default %(default)s")
+    train.add_argument("--batch-tokens", type=_count, default=None,
+                       help="tokens per optimiser step (default: the preset's, at most 1/20 of "
+                            "the run)")
+    train.add_argument("--micro-batch", type=int, default=8,
+                       help="sequences per forward pass per process (default %(default)s)")
+    train.add_argument("--lr", type=float, default=None, help="peak learning rate (preset's)")
+    train.add_argument("--warmup-steps", type=int, default=None,
+                       help="default: the paper's 2,000, or 1/10 of a shorter run")
+    train.add_argument("--eval-every", type=int, default=50, help="steps (default %(default)s)")
+    train.add_argument("--checkpoint-every", type=int, default=100,
+                       help="steps (default %(default)s)")
+    train.add_argument("--no-doc-mask", action="store_true",
+                       help="let attention cross document boundaries inside a sequence")
+    train.add_argument("--activation-checkpointing", action="store_true",
+                       help="recompute cheap activations, keep matmul outputs (saves memory)")
+    train.add_argument("--compile", action="store_true", help="torch.compile the model")
+    train.add_argument("--resume", action="store_true", help="continue RUN from its checkpoint")
+    train.add_argument("--seed", type=int, default=0)
+    export = commands.add_parser(
+        "export", help="export a run's model and tokenizer (Hugging Face format)")
+    export.add_argument("run", metavar="RUN")
+    export.add_argument("--format", choices=["hf"], default="hf")
+    export.add_argument("--output", required=True, metavar="DIR")
+    compare = commands.add_parser(
+        "compare", help="per-source validation bits per byte of runs, side by side")
+    compare.add_argument("runs", nargs="+", metavar="RUN")
+    compare.add_argument("--plot", default="compare.png", metavar="PNG",
+                         help="bar chart to write (default %(default)s)")
+
+
+def _train(args, _beam_args) -> int:
+    from pathlib import Path
+
+    from llama_data.training.train import TrainConfig, train
+
+    output = args.output or f"runs/{Path(args.release).name}-{args.preset}"
+    train(TrainConfig(
+        release=args.release, output=output, preset=args.preset, tokens=args.tokens,
+        seq_len=args.seq_len, batch_tokens=args.batch_tokens, micro_batch=args.micro_batch,
+        lr=args.lr, warmup_steps=args.warmup_steps, eval_every=args.eval_every,
+        checkpoint_every=args.checkpoint_every, doc_mask=not args.no_doc_mask,
+        activation_checkpointing=args.activation_checkpointing, compile=args.compile,
+        seed=args.seed), resume=args.resume)
+    print(f"run written to {output}: metrics.jsonl, metrics.csv, loss.png, checkpoint.pt")
+    return 0
+
+
+def _export(args, _beam_args) -> int:
+    from pathlib import Path
+
+    from llama_data.training.checkpoint import load_model
+    from llama_data.training.export import export_hf
+
+    model, config, tokenizer_model = load_model(Path(args.run))
+    export_hf(model, config, tokenizer_model, args.output)
+    print(f"Hugging Face model and tokenizer written to {args.output}")
+    return 0
+
+
+def _compare(args, _beam_args) -> int:
+    from pathlib import Path
+
+    from llama_data.training.metrics import compare
+
+    print(compare([Path(r) for r in args.runs], Path(args.plot)))
+    return 0
+
+
 def _inspect(args, _beam_args) -> int:
     from llama_data import manifest
 
@@ -189,6 +271,7 @@ def parser() -> argparse.ArgumentParser:
     _add_prepare(commands)
     _add_tokenizer(commands)
     _add_mix(commands)
+    _add_training(commands)
     inspect = commands.add_parser("inspect", help="print a release's manifest as tables")
     inspect.add_argument("release", metavar="RELEASE")
     demo = commands.add_parser("demo", help="run every stage on the built-in sample")
@@ -202,8 +285,8 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("apitools not found")
 
 
-HANDLERS = {"prepare": _prepare, "tokenizer": _tokenizer, "mix": _mix, "inspect": _inspect,
-            "demo": _demo}
+HANDLERS = {"prepare": _prepare, "tokenizer": _tokenizer, "mix": _mix, "train": _train,
+            "export": _export, "compare": _compare, "inspect": _inspect, "demo": _demo}
 ACCEPTS_BEAM_OPTIONS = {"prepare", "demo"}
 
 

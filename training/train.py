@@ -1,0 +1,268 @@
+"""The training loop: the paper's optimiser and schedule on the release's mixture, one process or
+several (``torchrun``: FSDP2 ``fully_shard`` on GPUs, the gloo backend on CPUs).
+
+Parallelism, activation checkpointing and ``torch.compile`` are applied here, from outside the model
+(torchtitan's lesson), so ``model.py`` reads like the paper.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.utils.checkpoint import (
+    CheckpointPolicy,
+    checkpoint,
+    create_selective_checkpoint_contexts,
+)
+
+from llama_data import manifest as manifest_lib
+from llama_data import mixture
+from llama_data.errors import LlamaDataError
+
+from . import checkpoint as ckpt
+from . import metrics
+from .data import MixtureSequences
+from .evaluate import batch_tensors, bytes_per_token, evaluate
+from .model import PRESETS, Llama, ModelConfig, model_config
+
+PAPER_WARMUP_STEPS = 2000
+H100_BF16_PEAK = 989e12  # dense bf16 FLOP/s of an H100 SXM, the MFU denominator
+
+
+class TrainingError(LlamaDataError):
+    """A run that cannot go on (a NaN loss, a batch that does not divide); the message says why."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    release: str
+    output: str
+    preset: str = "10M"
+    tokens: int = 10_000_000
+    seq_len: int = 256
+    batch_tokens: int | None = None  # default: the preset's, capped so a short run has 20+ steps
+    micro_batch: int = 8  # sequences per forward pass per process
+    lr: float | None = None  # default: the preset's
+    min_lr_ratio: float = 0.1
+    warmup_steps: int | None = None  # default: 2,000, scaled down to 1/10 of a short run
+    weight_decay: float = 0.1
+    betas: tuple[float, float] = (0.9, 0.95)
+    grad_clip: float = 1.0
+    eval_every: int = 50
+    eval_sequences: int = 32  # validation sequences per source
+    checkpoint_every: int = 100
+    doc_mask: bool = True
+    activation_checkpointing: bool = False
+    compile: bool = False
+    val_fraction: float = 0.01
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+    """Steps and batch sizes of a run, derived once from its config and the world size."""
+
+    steps: int
+    global_sequences: int  # per optimiser step, all processes together
+    micro_steps: int  # gradient accumulation steps per optimiser step
+    warmup: int
+    lr: float
+
+
+def schedule_for(config: TrainConfig, preset_lr: float, preset_batch_tokens: int,
+                 world: int) -> Schedule:
+    per_pass = config.micro_batch * world
+    batch_tokens = config.batch_tokens or min(preset_batch_tokens, config.tokens // 20)
+    global_sequences = max(per_pass, batch_tokens // config.seq_len // per_pass * per_pass)
+    steps = config.tokens // (global_sequences * config.seq_len)
+    if steps < 1:
+        raise TrainingError(f"--tokens {config.tokens} is less than one batch of "
+                            f"{global_sequences} x {config.seq_len} tokens")
+    warmup = config.warmup_steps if config.warmup_steps is not None else \
+        min(PAPER_WARMUP_STEPS, max(1, steps // 10))
+    return Schedule(steps, global_sequences, global_sequences // per_pass, warmup,
+                    config.lr or preset_lr)
+
+
+def lr_factor(step: int, schedule: Schedule, min_ratio: float) -> float:
+    """Linear warm-up, then cosine decay to ``min_ratio`` of the peak (the paper: 10%)."""
+    if step < schedule.warmup:
+        return (step + 1) / schedule.warmup
+    progress = (step - schedule.warmup) / max(1, schedule.steps - schedule.warmup)
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Decay the matrices of the blocks and the output layer; not the norms' gains nor the input
+    embedding (a lookup table: decay would only shrink rare tokens' rows)."""
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        (no_decay if param.ndim < 2 or "tok_embeddings" in name else decay).append(param)
+    return [{"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _save_matmuls(ctx, op, *args, **kwargs):
+    """The paper's selective recomputation: keep what is expensive to recompute (matmuls and
+    attention), recompute the cheap element-wise rest in the backward pass."""
+    expensive = {torch.ops.aten.mm.default, torch.ops.aten.addmm.default,
+                 torch.ops.aten.bmm.default,
+                 torch.ops.aten._scaled_dot_product_efficient_attention.default,
+                 torch.ops.aten._scaled_dot_product_flash_attention.default,
+                 torch.ops.aten._scaled_dot_product_cudnn_attention.default}
+    return CheckpointPolicy.MUST_SAVE if op in expensive else CheckpointPolicy.PREFER_RECOMPUTE
+
+
+def apply_activation_checkpointing(model: Llama) -> None:
+    context = functools.partial(create_selective_checkpoint_contexts, _save_matmuls)
+    for block in model.layers:
+        forward = block.forward
+        block.forward = functools.partial(checkpoint, forward, use_reentrant=False,
+                                          context_fn=context)
+
+
+def _distributed() -> tuple[int, int, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    if torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    return rank, world, device
+
+
+def flops_per_token(config: ModelConfig, seq_len: int) -> float:
+    """PaLM/nanoGPT/torchtitan convention: 6N (N: parameters less the input embedding) plus
+    12 x layers x heads x head_dim x seq for attention, counted as full (not halved for causality)."""
+    params = config.num_params() - config.vocab_size * config.dim
+    return 6 * params + 12 * config.n_layers * config.n_heads * config.head_dim * seq_len
+
+
+def _log(rank: int, text: str) -> None:
+    if rank == 0:
+        print(text, file=sys.stderr, flush=True)
+
+
+def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
+    """Train on ``config.release``'s mixture; returns the final metrics record."""
+    rank, world, device = _distributed()
+    run = Path(config.output)
+    if rank == 0:
+        run.mkdir(parents=True, exist_ok=True)
+    release = manifest_lib.load(config.release)
+    if release.tokenizer is None:
+        raise TrainingError(f"{config.release}: no tokenizer (run: llama-data tokenizer train)")
+    tokenizer_model = Path(config.release) / release.tokenizer["path"]
+    plan = mixture.load_plan(config.release)
+    preset = PRESETS.get(config.preset)
+    if preset is None:
+        raise TrainingError(f"unknown preset {config.preset!r} (one of: {', '.join(PRESETS)})")
+    model_cfg = model_config(config.preset, release.tokenizer["vocab_size"], config.seq_len)
+    schedule = schedule_for(config, preset.lr, preset.batch_tokens, world)
+    sequences = MixtureSequences(config.release, config.seq_len,
+                                 schedule.steps * schedule.global_sequences,
+                                 seed=config.seed, val_fraction=config.val_fraction)
+
+    torch.manual_seed(config.seed)
+    model = Llama(model_cfg).to(device)
+    if config.activation_checkpointing:
+        apply_activation_checkpointing(model)
+    if world > 1:
+        from torch.distributed.fsdp import fully_shard
+        for block in model.layers:
+            fully_shard(block)
+        fully_shard(model)
+    optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=schedule.lr,
+                                  betas=config.betas, fused=device.type == "cuda")
+    step = 0
+    if resume:
+        step = ckpt.restore(ckpt.load(run), model, optimizer)
+        _log(rank, f"train: resumed from {run / ckpt.FILE} at step {step}")
+    forward = torch.compile(model) if config.compile else model
+    token_bytes = bytes_per_token(tokenizer_model)
+    record_config = {**dataclasses.asdict(config), "model": dataclasses.asdict(model_cfg),
+                     "schedule": dataclasses.asdict(schedule), "world": world,
+                     "plan_sources": {s.source: s.weight for s in plan.sources},
+                     "tokenizer_sha256": release.tokenizer["sha256"],
+                     "tokenizer_model": str(tokenizer_model.resolve())}
+    log = metrics.MetricsLog(run, enabled=rank == 0)
+    if rank == 0:
+        (run / "config.json").write_text(json.dumps(record_config, indent=2, default=str))
+    n_params = model_cfg.num_params()
+    _log(rank, f"train: {config.preset} ({n_params / 1e6:.1f}M parameters), {schedule.steps} steps of "
+               f"{schedule.global_sequences} x {config.seq_len} tokens ({schedule.micro_steps} "
+               f"micro-batch(es) of {config.micro_batch} per step on {world} process(es), {device}); "
+               f"lr {schedule.lr:g}, warm-up {schedule.warmup} steps"
+               + ("" if schedule.warmup == PAPER_WARMUP_STEPS else
+                  f" (the paper's {PAPER_WARMUP_STEPS}, scaled down to this run's length)"))
+
+    def validate() -> dict[str, dict[str, float]]:
+        return evaluate(forward, sequences, token_bytes, config.eval_sequences, config.micro_batch,
+                        device, config.doc_mask)
+
+    if step == 0:
+        log.write({"step": 0, "tokens": 0, "val": validate()})
+    flops = flops_per_token(model_cfg, config.seq_len)
+    started, first_step = time.monotonic(), step
+    for step in range(step, schedule.steps):
+        for group in optimizer.param_groups:
+            group["lr"] = schedule.lr * lr_factor(step, schedule, config.min_lr_ratio)
+        tick = time.monotonic()
+        loss_sum = torch.zeros((), device=device)
+        for micro in range(schedule.micro_steps):
+            first = step * schedule.global_sequences + (micro * world + rank) * config.micro_batch
+            batch = batch_tensors([sequences[k] for k in range(first, first + config.micro_batch)],
+                                  device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                logits = forward(batch["inputs"], batch["positions"],
+                                 batch["doc_ids"] if config.doc_mask else None)
+            loss = F.cross_entropy(logits.float().flatten(0, 1), batch["targets"].flatten())
+            (loss / schedule.micro_steps).backward()
+            loss_sum += loss.detach()
+        if world > 1:
+            dist.all_reduce(loss_sum, op=dist.ReduceOp.AVG)
+        train_loss = loss_sum.item() / schedule.micro_steps
+        if not math.isfinite(train_loss):
+            saved = f"the last good checkpoint is {run / ckpt.FILE}" if (run / ckpt.FILE).exists() \
+                else "no checkpoint was saved yet"
+            raise TrainingError(f"loss is {train_loss} at step {step + 1}; stopped ({saved}). "
+                                "Try a lower --lr or a longer warm-up.")
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        done = step + 1
+        seconds = time.monotonic() - tick
+        tokens_per_s = schedule.global_sequences * config.seq_len / seconds
+        entry = {"step": done, "tokens": done * schedule.global_sequences * config.seq_len,
+                 "loss": train_loss, "lr": optimizer.param_groups[0]["lr"],
+                 "grad_norm": float(grad_norm), "tokens_per_s": tokens_per_s}
+        if device.type == "cuda":
+            entry["mfu"] = tokens_per_s * flops / (H100_BF16_PEAK * world)
+        if done % config.eval_every == 0 or done == schedule.steps:
+            entry["val"] = validate()
+        log.write(entry)
+        eta = (time.monotonic() - started) / (done - first_step) * (schedule.steps - done)
+        mfu = f" | MFU {entry['mfu']:.0%}" if "mfu" in entry else ""
+        _log(rank, f"step {done}/{schedule.steps} | loss {train_loss:.4f} | lr {entry['lr']:.2e} | "
+                   f"{tokens_per_s:,.0f} tok/s{mfu} | ETA {eta:.0f}s")
+        if done % config.checkpoint_every == 0 or done == schedule.steps:
+            ckpt.save(run, model, optimizer, done, record_config)
+    log.close()
+    if world > 1:
+        dist.barrier()  # every rank ends in step: gloo aborts at exit otherwise
+    return log.last
