@@ -96,6 +96,13 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     plan = json.loads((tmp_path / "demo" / "mixture.json").read_text())
     assert [s["source"] for s in plan["sources"]] == ["wikipedia"] and plan["renormalized"]
 
+    from llama_data.training import metrics
+
+    evaluated = [r for r in metrics.read(tmp_path / "demo" / "runs" / "demo-tiny") if r.get("val")]
+    start, end = evaluated[0]["val"]["wikipedia"]["bpb"], evaluated[-1]["val"]["wikipedia"]["bpb"]
+    assert end < start - 0.3  # the tiny model learned from the release
+    assert "validation bits per byte" in out and f"{end:.3f}" in out
+
 
 def test_mix_prints_table1_for_1_4t_and_its_json(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no release here

@@ -219,6 +219,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         log.write({"step": 0, "tokens": 0, "val": validate()})
     flops = flops_per_token(model_cfg, config.seq_len)
     started, first_step = time.monotonic(), step
+    log_every = max(1, schedule.steps // 50)  # about 50 progress lines a run
     for step in range(step, schedule.steps):
         for group in optimizer.param_groups:
             group["lr"] = schedule.lr * lr_factor(step, schedule, config.min_lr_ratio)
@@ -258,8 +259,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         log.write(entry)
         eta = (time.monotonic() - started) / (done - first_step) * (schedule.steps - done)
         mfu = f" | MFU {entry['mfu']:.0%}" if "mfu" in entry else ""
-        _log(rank, f"step {done}/{schedule.steps} | loss {train_loss:.4f} | lr {entry['lr']:.2e} | "
-                   f"{tokens_per_s:,.0f} tok/s{mfu} | ETA {eta:.0f}s")
+        val = " | val bpb " + " ".join(f"{s} {v['bpb']:.3f}" for s, v in entry["val"].items()) \
+            if "val" in entry else ""
+        if done % log_every == 0 or done in (first_step + 1, schedule.steps) or val:
+            _log(rank, f"step {done}/{schedule.steps} | loss {train_loss:.4f} | lr {entry['lr']:.2e} | "
+                       f"{tokens_per_s:,.0f} tok/s{mfu} | ETA {eta:.0f}s{val}")
         if done % config.checkpoint_every == 0 or done == schedule.steps:
             ckpt.save(run, model, optimizer, done, record_config)
     log.close()
