@@ -30,7 +30,7 @@ RUN = textwrap.dedent("""
     cfg = model_config(preset, vocab_size=32000, max_seq_len=seq)
     if impl == "llama-data":
         model = Llama(cfg)
-        forward = lambda x: model(x)
+        loss_of = lambda x, y: model(x, targets=y)
     else:
         from transformers import LlamaConfig, LlamaForCausalLM
         model = LlamaForCausalLM(LlamaConfig(
@@ -38,16 +38,16 @@ RUN = textwrap.dedent("""
             num_hidden_layers=cfg.n_layers, num_attention_heads=cfg.n_heads,
             num_key_value_heads=cfg.n_heads, max_position_embeddings=seq, rms_norm_eps=cfg.norm_eps,
             rope_theta=cfg.rope_theta, tie_word_embeddings=False, attn_implementation="sdpa"))
-        forward = lambda x: model(input_ids=x).logits
+        loss_of = lambda x, y: F.cross_entropy(model(input_ids=x).logits.float().flatten(0, 1),
+                                               y.flatten())
     model.to(device).train()
     optimizer = torch.optim.AdamW(param_groups(model, 0.1), lr=3e-4, betas=(0.9, 0.95),
                                   fused=device == "cuda")
-    step_fn = torch.compile(forward) if compile_ else forward
+    step_fn = torch.compile(loss_of) if compile_ else loss_of
     data = torch.randint(0, cfg.vocab_size, (steps + 2, batch, seq + 1), device=device)
     def step(i):
         with torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
-            logits = step_fn(data[i, :, :-1])
-        loss = F.cross_entropy(logits.float().flatten(0, 1), data[i, :, 1:].flatten())
+            loss = step_fn(data[i, :, :-1], data[i, :, 1:])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()

@@ -167,3 +167,18 @@ def test_flex_attention_with_documents_matches_the_boolean_mask_path():
     torch.testing.assert_close(out.cpu(), reference, atol=5e-3, rtol=5e-3)
     for x, ref in zip((q, k, v), cpu):
         torch.testing.assert_close(x.grad.cpu(), ref.grad, atol=5e-3, rtol=5e-3)
+
+
+def test_the_fused_loss_equals_cross_entropy_of_the_logits_with_the_same_gradients():
+    torch.manual_seed(0)
+    model = Llama(ModelConfig(dim=64, n_layers=2, n_heads=4, vocab_size=1000, max_seq_len=64))
+    tokens, targets = torch.randint(0, 1000, (3, 50)), torch.randint(0, 1000, (3, 50))
+    fused = model(tokens, targets=targets)  # 150 rows: two chunks, the second partial
+    fused.backward()
+    fused_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    plain = torch.nn.functional.cross_entropy(model(tokens).flatten(0, 1), targets.flatten())
+    plain.backward()
+    assert torch.allclose(fused, plain, atol=1e-6)
+    for (name, p), g in zip(model.named_parameters(), fused_grads):
+        assert torch.allclose(p.grad, g, atol=1e-6), name

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .attention import DocumentMask, causal_attention, document_mask
+from .loss import linear_cross_entropy
 
 
 @dataclass(frozen=True)
@@ -226,10 +227,12 @@ class Llama(nn.Module):
                 nn.init.normal_(param, mean=0.0, std=residual_std if is_residual else 0.02)
 
     def forward(self, tokens: Tensor, positions: Tensor | None = None,
-                doc_ids: Tensor | None = None) -> Tensor:
-        """Logits (B, T, V) for ``tokens`` (B, T). With ``doc_ids`` (B, T), a token attends only to
-        earlier tokens of its own document; give ``positions`` that restart with each document too
-        (data.Sequence's ``doc`` and ``position``), and each document is computed as if alone."""
+                doc_ids: Tensor | None = None, targets: Tensor | None = None) -> Tensor:
+        """Logits (B, T, V) for ``tokens`` (B, T), or with ``targets`` (B, T) the mean cross-entropy
+        loss (without materialising the logits, see loss.py). With ``doc_ids`` (B, T), a token
+        attends only to earlier tokens of its own document; give ``positions`` that restart with
+        each document too (data.Sequence's ``doc`` and ``position``), and each document is
+        computed as if alone."""
         B, T = tokens.shape
         if positions is None:
             positions = torch.arange(T, device=tokens.device).expand(B, T)
@@ -238,4 +241,7 @@ class Llama(nn.Module):
         h = self.tok_embeddings(tokens)
         for layer in self.layers:
             h = layer(h, cos, sin, mask)
-        return self.output(self.norm(h))
+        h = self.norm(h)
+        if targets is not None:
+            return linear_cross_entropy(h.flatten(0, 1), self.output.weight, targets.flatten())
+        return self.output(h)

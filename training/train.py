@@ -19,7 +19,6 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch.utils.checkpoint import (
     CheckpointPolicy,
     checkpoint,
@@ -230,9 +229,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             batch = batch_tensors([sequences[k] for k in range(first, first + config.micro_batch)],
                                   device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                logits = forward(batch["inputs"], batch["positions"],
-                                 batch["doc_ids"] if config.doc_mask else None)
-            loss = F.cross_entropy(logits.float().flatten(0, 1), batch["targets"].flatten())
+                loss = forward(batch["inputs"], batch["positions"],
+                               batch["doc_ids"] if config.doc_mask else None, batch["targets"])
             (loss / schedule.micro_steps).backward()
             loss_sum += loss.detach()
         if world > 1:
