@@ -2,7 +2,7 @@
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench bench-train clean
 
 setup:
 	scripts/setup.sh
@@ -17,6 +17,11 @@ test:
 bench:
 	scripts/setup.sh bench
 	$(VENV)/bin/python bench/wikipedia.py
+	$(VENV)/bin/python bench/tokenizer.py
+
+bench-train:
+	scripts/setup.sh bench
+	$(VENV)/bin/python bench/train.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-release
