@@ -194,6 +194,9 @@ def _add_training(commands) -> None:
     train.add_argument("--activation-checkpointing", action="store_true",
                        help="recompute cheap activations, keep matmul outputs (saves memory)")
     train.add_argument("--compile", action="store_true", help="torch.compile the model")
+    train.add_argument("--val-fraction", type=float, default=0.01,
+                       help="share of each source's documents held out for validation "
+                            "(default %(default)s)")
     train.add_argument("--resume", action="store_true", help="continue RUN from its checkpoint")
     train.add_argument("--seed", type=int, default=0)
     export = commands.add_parser(
@@ -220,7 +223,7 @@ def _train(args, _beam_args) -> int:
         lr=args.lr, warmup_steps=args.warmup_steps, eval_every=args.eval_every,
         checkpoint_every=args.checkpoint_every, doc_mask=not args.no_doc_mask,
         activation_checkpointing=args.activation_checkpointing, compile=args.compile,
-        seed=args.seed), resume=args.resume)
+        val_fraction=args.val_fraction, seed=args.seed), resume=args.resume)
     print(f"run written to {output}: metrics.jsonl, metrics.csv, loss.png, checkpoint.pt")
     return 0
 

@@ -96,9 +96,10 @@ def compare(runs: list[Path], plot_path: Path | None = None) -> str:
     for source in sources:
         cells = [val.get(source, {}).get("bpb") for val in results.values()]
         best = min(c for c in cells if c is not None)
-        lines.append(f"{source:<16}" + "".join(
-            f"{'-' if c is None else f'{c:.4f}' + ('*' if c == best and len(runs) > 1 else ' '):>{width}}"
-            for c in cells))
+        shown = ["-" if c is None else f"{c:.4f}{'*' if c == best and len(runs) > 1 else ' '}"
+                 for c in cells]
+        lines.append(f"{source:<16}" + "".join(f"{cell:>{width}}" for cell in shown))
+    lines.append("(* the best per source)" if len(runs) > 1 else "")
     if plot_path is not None:
         plt = _pyplot()
         fig, ax = plt.subplots(figsize=(max(6, 1.5 * len(sources) * len(runs)), 4))
