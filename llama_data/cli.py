@@ -31,8 +31,26 @@ def languages(text: str) -> list[str] | None:
     return sorted({code for code in re.split(r"[,\s]+", text.strip()) if code})
 
 
-def _add_prepare(commands) -> None:
+def _source_parser(sources, name: str, help_: str, description: str, inputs: str):
+    """A ``prepare SOURCE`` parser with the options every source shares."""
     from llama_data.shards import DEFAULT_SHARD_BYTES
+
+    parser = sources.add_parser(name, help=help_,
+                                description=description + " Extra --options go to Beam.")
+    parser.add_argument("--input", action="append", required=True, metavar=inputs,
+                        help="file, glob or fsspec URL (repeatable)")
+    parser.add_argument("--output", required=True, metavar="RELEASE", help="release folder")
+    parser.add_argument("--shard-size", type=byte_size, default=DEFAULT_SHARD_BYTES,
+                        help="largest shard, in bytes of text (default 256MB)")
+    parser.add_argument("--num-shards", type=int, default=None,
+                        help="hash buckets of documents (default: from the input size)")
+    parser.add_argument("--keep-rejects", action="store_true",
+                        help="also write dropped documents, with their reason, to RELEASE/rejects/")
+    return parser
+
+
+def _add_prepare(commands) -> None:
+    from llama_data.quality.langid import CCNET_THRESHOLD
     from llama_data.sources.wikipedia import PAPER_LANGUAGES
 
     prepare = commands.add_parser(
@@ -41,38 +59,56 @@ def _add_prepare(commands) -> None:
                     "(e.g. --runner DataflowRunner --project P --region R --temp_location gs://B/tmp); "
                     "without --runner it runs locally on all cores.")
     sources = prepare.add_subparsers(dest="source", required=True, metavar="SOURCE")
-    wiki = sources.add_parser(
-        "wikipedia", help="MediaWiki XML dumps (*-pages-articles*.xml[.bz2|.gz])",
-        description="MediaWiki XML export dumps -> article text shards. Keeps namespace-0 articles, "
-                    "skips redirects, turns wikitext into plain text. Extra --options go to Beam.")
-    wiki.add_argument("--input", action="append", required=True, metavar="DUMPS",
-                      help="dump file, glob or fsspec URL (repeatable)")
-    wiki.add_argument("--output", required=True, metavar="RELEASE", help="release folder")
+    wiki = _source_parser(
+        sources, "wikipedia", "MediaWiki XML dumps (*-pages-articles*.xml[.bz2|.gz])",
+        "MediaWiki XML export dumps -> article text shards. Keeps namespace-0 articles, skips "
+        "redirects, turns wikitext into plain text.", "DUMPS")
     wiki.add_argument("--languages", type=languages, default=list(PAPER_LANGUAGES),
                       help="languages to accept, comma-separated, or 'all' "
                            "(default: the paper's 20: %(default)s)")
     wiki.add_argument("--min-words", type=int, default=20,
                       help="drop articles with fewer words after cleaning (default %(default)s)")
-    wiki.add_argument("--shard-size", type=byte_size, default=DEFAULT_SHARD_BYTES,
-                      help="largest shard, in bytes of text (default 256MB)")
-    wiki.add_argument("--num-shards", type=int, default=None,
-                      help="hash buckets of documents (default: from the input size)")
-    wiki.add_argument("--keep-rejects", action="store_true",
-                      help="also write dropped documents, with their reason, to RELEASE/rejects/")
+    cc = _source_parser(
+        sources, "commoncrawl", "CommonCrawl WET or WARC files (CCNet: line dedup, language ID)",
+        "CommonCrawl WET files (or WARC with HTML, turned into main text) -> CCNet: lines that "
+        "occur more than once in the job removed, fastText language ID. A *.paths.gz list (as "
+        "CommonCrawl publishes) stands for the files it names.", "WET")
+    cc.add_argument("--format", choices=["auto", "wet", "warc"], default="auto")
+    cc.add_argument("--languages", type=languages, default=["en"],
+                    help="languages to keep, comma-separated, or 'all' (default: en, as LLaMA)")
+    cc.add_argument("--lang-threshold", type=float, default=CCNET_THRESHOLD,
+                    help="lowest language score kept (default %(default)s, CCNet's)")
+    cc.add_argument("--dedup-keep", choices=["none", "first"], default="none",
+                    help="a repeated line: removed everywhere (none, CCNet's rule) or kept once "
+                         "(first, the TFDS C4 way)")
+    cc.add_argument("--lid-model", default=None, metavar="PATH",
+                    help="fastText language-ID model (default: lid.176.ftz)")
+    cc.add_argument("--base-url", default="https://data.commoncrawl.org/",
+                    help="prefix of the relative paths in a *.paths.gz list")
 
 
 def _prepare(args, beam_args: Sequence[str]) -> int:
     from llama_data import manifest
     from llama_data.io import expand_inputs
-    from llama_data.pipelines import wikipedia
-    from llama_data.sources.wikipedia import read_dump_info
 
-    inputs = expand_inputs(args.input)
-    for path in inputs:  # refuse a wrong language before starting a long job
-        read_dump_info(path, args.languages)
-    wikipedia.run(inputs, args.output, languages=args.languages, min_words=args.min_words,
-                  beam_args=beam_args, max_bytes=args.shard_size, buckets=args.num_shards,
+    common = dict(beam_args=beam_args, max_bytes=args.shard_size, buckets=args.num_shards,
                   keep_rejects=args.keep_rejects)
+    if args.source == "wikipedia":
+        from llama_data.pipelines import wikipedia
+        from llama_data.sources.wikipedia import read_dump_info
+
+        inputs = expand_inputs(args.input)
+        for path in inputs:  # refuse a wrong language before starting a long job
+            read_dump_info(path, args.languages)
+        wikipedia.run(inputs, args.output, languages=args.languages, min_words=args.min_words,
+                      **common)
+    else:
+        from llama_data.pipelines import commoncrawl
+
+        inputs = expand_inputs(args.input, list_base=args.base_url)
+        commoncrawl.run(inputs, args.output, languages=args.languages,
+                        threshold=args.lang_threshold, dedup_keep=args.dedup_keep,
+                        fmt=args.format, model_path=args.lid_model, **common)
     print(manifest.render(args.output, manifest.load(args.output)))
     return 0
 

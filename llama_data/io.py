@@ -42,8 +42,10 @@ def open_input(path: str) -> Iterator[BinaryIO]:
             yield stream
 
 
-def expand_inputs(patterns: list[str]) -> list[str]:
-    """Every file matched by ``patterns`` (globs, local or fsspec URLs), sorted, each once."""
+def expand_inputs(patterns: list[str], list_base: str | None = None) -> list[str]:
+    """Every file matched by ``patterns`` (globs, local or fsspec URLs), sorted, each once. With
+    ``list_base``, a matched ``*.paths.gz`` (CommonCrawl's lists) stands for the files it names,
+    relative to ``list_base``."""
     found: set[str] = set()
     for pattern in patterns:
         fs, _ = fsspec.core.url_to_fs(pattern)
@@ -51,5 +53,16 @@ def expand_inputs(patterns: list[str]) -> list[str]:
         if not matches:
             raise NoInputFiles(f"no input file matches {pattern!r}")
         local = "file" in ([fs.protocol] if isinstance(fs.protocol, str) else fs.protocol)
-        found.update(os.path.normpath(m) if local else fs.unstrip_protocol(m) for m in matches)
+        for match in (os.path.normpath(m) if local else fs.unstrip_protocol(m) for m in matches):
+            if list_base is not None and match.endswith(".paths.gz"):
+                found.update(_listed(match, list_base))
+            else:
+                found.add(match)
     return sorted(found)
+
+
+def _listed(path: str, base: str) -> list[str]:
+    with open_input(path) as stream:
+        lines = [line.strip() for line in stream.read().decode("utf-8").splitlines()]
+    return [line if "://" in line or line.startswith("/") else base.rstrip("/") + "/" + line
+            for line in lines if line]

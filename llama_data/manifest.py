@@ -56,6 +56,13 @@ class Funnel:
         return funnel
 
 
+def other_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """The counters that are not the funnel's (read, kept, dropped/..., unreadable/...)."""
+    funnel = ("read", "kept")
+    return {name: value for name, value in sorted(counts.items())
+            if name not in funnel and not name.startswith(("dropped/", "unreadable/"))}
+
+
 @dataclasses.dataclass
 class SourceEntry:
     shards: list[ShardInfo]
@@ -65,6 +72,8 @@ class SourceEntry:
     errors: list[dict[str, str | None]] = dataclasses.field(default_factory=list)
     # Set by `llama-data tokenizer encode`; a rerun of the source's pipeline drops it (stale).
     tokens: dict[str, Any] | None = None
+    # Counts of the steps that are not about whole records (e.g. lines removed by dedup).
+    counters: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def documents(self) -> int:
@@ -84,6 +93,7 @@ class SourceEntry:
             "config": self.config,
             "versions": self.versions,
             "tokens": self.tokens,
+            "counters": self.counters,
         }
 
     @classmethod
@@ -95,6 +105,7 @@ class SourceEntry:
             versions=data.get("versions", {}),
             errors=data.get("errors", []),
             tokens=data.get("tokens"),
+            counters=data.get("counters", {}),
         )
 
 
@@ -189,6 +200,7 @@ def render(release: str, manifest: Manifest) -> str:
         rows = [("read", "", e.funnel.read), ("kept", "", e.funnel.kept)]
         rows += [("dropped", r, n) for r, n in sorted(e.funnel.dropped.items())]
         rows += [("unreadable", r, n) for r, n in sorted(e.funnel.unreadable.items())]
+        rows += [("counter", name, n) for name, n in e.counters.items()]
         lines += [f"  {kind:<12}{reason:<36}{n:>10}" for kind, reason, n in rows]
         lines += [f"  shard {s.name}  {s.documents} docs  {s.file_bytes / 1e6:.2f} MB  "
                   f"sha256 {s.sha256[:16]}…" for s in e.shards]

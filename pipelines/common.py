@@ -199,11 +199,14 @@ class WriteReport(beam.PTransform):
 
 @dataclasses.dataclass(frozen=True)
 class SourceSpec:
-    """What makes one source's pipeline: its name, how to read a file, and its steps."""
+    """What makes one source's pipeline: its name, how to read a file, and its steps; ``group``,
+    if any, makes a transform over all the job's documents that runs before the steps (CCNet's
+    line dedup needs every document at once)."""
 
     name: str
     reader: Reader
     steps: StepsFactory
+    group: Callable[[], beam.PTransform] | None = None
 
 
 def estimate_buckets(paths: Sequence[str], max_bytes: int) -> int:
@@ -222,8 +225,10 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], rele
             | "Inputs" >> beam.Create(list(inputs))
             | "Read" >> beam.ParDo(ReadFn(spec.name, spec.reader)).with_outputs(
                 ReadFn.ERRORS, main="docs"))
-    stepped = (read.docs
-               | "Spread" >> beam.Reshuffle()
+    docs = read.docs | "Spread" >> beam.Reshuffle()
+    if spec.group is not None:
+        docs = docs | "Group" >> spec.group()
+    stepped = (docs
                | "Steps" >> beam.ParDo(ApplyStepsFn(spec.name, spec.steps, shared.Shared(),
                                                     keep_rejects)).with_outputs(
                    ReadFn.ERRORS, ApplyStepsFn.REJECTED, main="kept"))
@@ -300,7 +305,7 @@ def run(spec: SourceSpec, inputs: Sequence[str], release: str, *, config: dict[s
     counts = _counts(result, spec.name)
     funnel = manifest_lib.Funnel.from_counts(counts)
     entry = manifest_lib.SourceEntry(
-        shards=shards, funnel=funnel,
+        shards=shards, funnel=funnel, counters=manifest_lib.other_counts(counts),
         config={**config, "buckets": buckets, "max_shard_bytes": max_bytes,
                 "runner": str(options.view_as(StandardOptions).runner)},
         versions=manifest_lib.versions(), errors=errors,

