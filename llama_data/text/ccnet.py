@@ -1,0 +1,167 @@
+"""CCNet's text normalisation and line hashes (facebookresearch/cc_net, ``text_normalizer.py`` and
+``dedup.py``, MIT licence), reimplemented without numpy so that the values are the same.
+
+Two normalisers, as in CCNet:
+
+* :func:`normalize_line` is ``text_normalizer.normalize`` with its defaults (``accent=True,
+  case=True, numbers=True, punct=1``): what CCNet's SentencePiece/KenLM perplexity models expect.
+* :func:`normalize_for_dedup` is ``text_normalizer.normalize_for_dedup``: what CCNet's line
+  dedup hashes (``dedup.compute_hashes``). It keeps accents and *removes* unicode punctuation
+  instead of replacing it, so it is not the same function; :func:`line_hash` uses this one, so
+  that our hashes are CCNet's hashes.
+
+A line takes part in dedup only if its dedup-normalised form is not empty (see
+:func:`hashed_lines`): CCNet hashes blank lines too, and since the hash of ``""`` is the same in
+every document, it would remove every blank line of the job as a "duplicate". Here a blank line
+(or one of only whitespace, control characters or removed unicode punctuation) is never a
+duplicate of anything and is never removed by dedup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Collection
+
+# CCNet's map, kept as is (including its oddity "１" -> '"'; with numbers=True the digit rule runs
+# first and turns "１" into "0", so that entry only matters with numbers=False).
+UNICODE_PUNCT = {
+    "，": ",",
+    "。": ".",
+    "、": ",",
+    "„": '"',
+    "”": '"',
+    "“": '"',
+    "«": '"',
+    "»": '"',
+    "１": '"',
+    "」": '"',
+    "「": '"',
+    "《": '"',
+    "》": '"',
+    "´": "'",
+    "∶": ":",
+    "：": ":",
+    "？": "?",
+    "！": "!",
+    "（": "(",
+    "）": ")",
+    "；": ";",
+    "–": "-",
+    "—": " - ",
+    "．": ". ",
+    "～": "~",
+    "’": "'",
+    "…": "...",
+    "━": "-",
+    "〈": "<",
+    "〉": ">",
+    "【": "[",
+    "】": "]",
+    "％": "%",
+    "►": "-",
+}
+
+_UNICODE_PUNCT_TABLE = str.maketrans(UNICODE_PUNCT)
+# C0 controls (0-31, so tab, newline and carriage return too), DEL and C1 controls (127-159).
+NON_PRINTING_CHARS = "".join(map(chr, [*range(0, 32), *range(127, 160)]))
+_NON_PRINTING_RE = re.compile(f"[{re.escape(NON_PRINTING_CHARS)}]")
+_PUNCT_OR_NON_PRINTING_RE = re.compile(
+    f"[{re.escape(''.join(UNICODE_PUNCT) + NON_PRINTING_CHARS)}]")
+_DIGIT_RE = re.compile(r"\d")  # any unicode decimal digit ("٣", "０"), as CCNet's
+
+HASH_BYTES = 8
+BYTE_ORDER = "little"
+
+
+def strip_accents(line: str) -> str:
+    """Decompose (NFD) and drop the combining marks (category Mn): "é" -> "e"."""
+    nfd = unicodedata.normalize("NFD", line)
+    return "".join(c for c in nfd if unicodedata.category(c) != "Mn")
+
+
+def normalize_line(line: str) -> str:
+    """CCNet's ``normalize(line)`` with its defaults, in this order:
+
+    - strip leading and trailing whitespace (a blank line gives "");
+    - lower case;
+    - strip accents (NFD, then drop combining marks);
+    - every unicode decimal digit -> "0";
+    - replace unicode punctuation by its ASCII equivalent (:data:`UNICODE_PUNCT`);
+    - delete non-printing characters (code points 0-31 and 127-159, tab included).
+
+    Like CCNet's, runs of inner spaces are kept as they are (not collapsed).
+    """
+    line = line.strip()
+    if not line:
+        return line
+    line = line.lower()
+    line = strip_accents(line)
+    line = _DIGIT_RE.sub("0", line)
+    line = line.translate(_UNICODE_PUNCT_TABLE)
+    return _NON_PRINTING_RE.sub("", line)
+
+
+def normalize_for_dedup(line: str) -> str:
+    """CCNet's ``normalize_for_dedup(line)``, the normalisation its line hashes use:
+
+    - strip leading and trailing whitespace;
+    - lower case;
+    - every unicode decimal digit -> "0";
+    - delete unicode punctuation (:data:`UNICODE_PUNCT`'s keys) and non-printing characters.
+
+    Accents are kept and ASCII punctuation is kept.
+    """
+    line = line.strip()
+    if not line:
+        return line
+    line = line.lower()
+    line = _DIGIT_RE.sub("0", line)
+    return _PUNCT_OR_NON_PRINTING_RE.sub("", line)
+
+
+def _digest_to_int(digest: bytes) -> int:
+    return int.from_bytes(digest[:HASH_BYTES], BYTE_ORDER)
+
+
+def line_hash(line: str) -> int:
+    """CCNet's line hash: SHA-1 of ``normalize_for_dedup(line)`` in UTF-8, its first 8 bytes read
+    as an unsigned 64-bit integer in little-endian order.
+
+    CCNet reads them with ``np.frombuffer(digest[:8], dtype=np.uint64)``, i.e. in the machine's
+    order, little-endian on x86 and ARM (and its ``BYTE_ORDER`` constant says "little"); here the
+    order is fixed, so the value is the same on every machine.
+    """
+    return _digest_to_int(hashlib.sha1(normalize_for_dedup(line).encode("utf-8")).digest())
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a document as CCNet cuts them: ``text.split("\\n")`` (a trailing newline
+    gives a last, empty line; "" is one empty line)."""
+    return text.split("\n")
+
+
+def line_hashes(text: str) -> list[int]:
+    """:func:`line_hash` of every line of ``text`` (:func:`split_lines`), blank ones included:
+    CCNet's ``compute_hashes``. Dedup uses :func:`hashed_lines`, which leaves blank lines out."""
+    return [line_hash(line) for line in split_lines(text)]
+
+
+def hashed_lines(text: str) -> list[tuple[int, int]]:
+    """``(line index, hash)`` of the lines that take part in dedup: those whose dedup-normalised
+    form is not empty. Blank lines are left out, so they are never duplicates of each other."""
+    out = []
+    for index, line in enumerate(split_lines(text)):
+        normalized = normalize_for_dedup(line)
+        if normalized:
+            out.append((index, _digest_to_int(hashlib.sha1(normalized.encode("utf-8")).digest())))
+    return out
+
+
+def remove_lines(text: str, drop: Collection[int]) -> str:
+    """``text`` without the lines whose index (in :func:`split_lines`) is in ``drop``; the other
+    lines keep their order and are joined with "\\n" again."""
+    if not drop:
+        return text
+    return "\n".join(line for i, line in enumerate(split_lines(text)) if i not in drop)

@@ -1,0 +1,101 @@
+"""The CommonCrawl pipeline (CCNet: line dedup across the job, fastText language ID) on Beam's
+local runner, on WET files written here and on the real samples of ../shared/corpus."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, IN_PROCESS
+from llama_data.pipelines import commoncrawl
+from llama_data.shards import read_shard
+
+pytestmark = pytest.mark.slow
+BOILERPLATE = "Cookie policy | Privacy | Terms of use"
+TWO_WORKERS = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
+
+
+def wet_record(url: str, text: str) -> bytes:
+    payload = text.encode("utf-8")
+    head = "\r\n".join([
+        "WARC/1.0", "WARC-Type: conversion", f"WARC-Target-URI: {url}",
+        "WARC-Date: 2024-05-01T00:00:00Z", f"WARC-Record-ID: <urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}>",
+        "Content-Type: text/plain", f"Content-Length: {len(payload)}", "", ""])
+    return gzip.compress(head.encode() + payload + b"\r\n\r\n", mtime=0)
+
+
+def write_wet(path: Path, pages: dict[str, str]) -> str:
+    path.write_bytes(b"".join(wet_record(url, text) for url, text in pages.items()))
+    return str(path)
+
+
+ENGLISH = {
+    f"https://example.org/{topic}": "\n".join([
+        f"The {topic} is a subject that many people find interesting to read about.",
+        BOILERPLATE,
+        f"Historians have written long books about the {topic} and its many uses over time.",
+        f"Today the {topic} is still studied in schools and universities around the world.",
+    ]) for topic in ("river", "bicycle", "lighthouse", "violin")
+}
+
+
+def inputs(tmp_path: Path) -> list[str]:
+    first = dict(list(ENGLISH.items())[:2])
+    second = {**dict(list(ENGLISH.items())[2:]),
+              "https://example.de/fluss": "Der Fluss fließt langsam durch das breite Tal bis zum "
+                                          "Meer, und viele Schiffe fahren auf ihm.\n" + BOILERPLATE,
+              "https://example.org/only-boilerplate": BOILERPLATE}
+    return [write_wet(tmp_path / "a.warc.wet.gz", first), write_wet(tmp_path / "b.warc.wet.gz", second)]
+
+
+def docs_of(release: Path):
+    return sorted((d for p in sorted((release / "commoncrawl").glob("*.arrow"))
+                   for d in read_shard(str(p))), key=lambda d: d.url)
+
+
+def test_repeated_lines_go_everywhere_and_only_english_is_kept(tmp_path):
+    release = tmp_path / "r"
+    entry = commoncrawl.run(inputs(tmp_path), str(release), beam_args=TWO_WORKERS)
+    docs = docs_of(release)
+    assert [d.url for d in docs] == sorted(ENGLISH)
+    for doc in docs:
+        assert BOILERPLATE not in doc.text
+        assert doc.text == "\n".join(l for l in ENGLISH[doc.url].split("\n") if l != BOILERPLATE)
+        assert doc.lang == "en" and doc.lang_score > 0.5
+    assert entry.funnel.read == 6 and entry.funnel.kept == 4
+    assert entry.funnel.dropped == {"language:not_en": 1, "min_words:empty": 1}
+    assert entry.counters["dedup/lines_removed"] == 6  # the boilerplate line, in all six pages
+
+
+def test_keep_first_keeps_one_copy_in_the_first_document(tmp_path):
+    release = tmp_path / "r"
+    commoncrawl.run(inputs(tmp_path), str(release), dedup_keep="first", languages=None,
+                    beam_args=IN_PROCESS)
+    with_boilerplate = [d for d in docs_of(release) if BOILERPLATE in d.text]
+    assert len(with_boilerplate) == 1
+
+
+def test_the_real_samples_wet_and_warc(tmp_path):
+    folder = CORPUS / "commoncrawl"
+    if not folder.exists():
+        pytest.skip(f"real corpus samples not found at {folder} (../shared beside the checkout)")
+    release = tmp_path / "r"
+    entry = commoncrawl.run([str(folder / "whirlwind.warc.wet.gz"),
+                             str(folder / "resiliparse-warcfile.warc.gz")], str(release),
+                            languages=None, fmt="auto", beam_args=IN_PROCESS)
+    docs = docs_of(release)
+    assert docs and all(d.lang and d.text for d in docs)
+    assert {"en", "zh"} <= {d.lang for d in docs}
+    entry.funnel.check()
+
+
+def test_a_truncated_file_is_counted_and_the_rest_kept(tmp_path):
+    paths = inputs(tmp_path)
+    broken = Path(paths[1])
+    broken.write_bytes(broken.read_bytes()[:-40])
+    entry = commoncrawl.run(paths, str(tmp_path / "r"), languages=None, beam_args=IN_PROCESS)
+    assert entry.funnel.unreadable.get("truncated_or_corrupt_compression") == 1
+    assert {d.url for d in docs_of(tmp_path / "r")} >= set(list(ENGLISH)[:2])
