@@ -113,6 +113,39 @@ def _prepare(args, beam_args: Sequence[str]) -> int:
     return 0
 
 
+def _add_train_lm(commands) -> None:
+    lm = commands.add_parser(
+        "train-lm", help="train a language's SentencePiece + KenLM model (CCNet's perplexity)",
+        description="Train {lang}.sp.model (SentencePiece unigram) and {lang}.arpa.bin (KenLM "
+                    "5-gram) as CCNet's Makefile does, on a release's text shards of that "
+                    "language (CCNet trained on Wikipedia).")
+    lm.add_argument("--lang", required=True, help="language code, e.g. en")
+    lm.add_argument("--input", required=True, metavar="SHARDS",
+                    help="a release folder's source (R/wikipedia), or a glob of .arrow shards")
+    lm.add_argument("--output", required=True, metavar="DIR", help="e.g. models/lm/en")
+    lm.add_argument("--vocab-size", type=int, default=65536,
+                    help="SentencePiece pieces (default %(default)s, fewer on small corpora)")
+    lm.add_argument("--order", type=int, default=5, help="n-gram order (default %(default)s)")
+    lm.add_argument("--memory", default="20%",
+                    help="lmplz's sorting memory: a share of RAM or a size (default %(default)s)")
+
+
+def _train_lm(args, _beam_args) -> int:
+    from pathlib import Path
+
+    from llama_data.io import expand_inputs
+    from llama_data.quality.perplexity import train_language_model
+    from llama_data.shards import read_shard
+
+    pattern = f"{args.input.rstrip('/')}/*.arrow" if Path(args.input).is_dir() else args.input
+    shards = expand_inputs([pattern])
+    texts = (doc.text for shard in shards for doc in read_shard(shard) if doc.lang == args.lang)
+    out = train_language_model(texts, args.lang, args.output, args.vocab_size, args.order,
+                               args.memory)
+    print(f"{out / f'{args.lang}.sp.model'} and {out / f'{args.lang}.arpa.bin'} written")
+    return 0
+
+
 def _add_tokenizer(commands) -> None:
     tokenizer = commands.add_parser(
         "tokenizer", help="train the release's SentencePiece tokenizer; encode its shards")
@@ -308,6 +341,7 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_prepare(commands)
+    _add_train_lm(commands)
     _add_tokenizer(commands)
     _add_mix(commands)
     _add_training(commands)
@@ -324,7 +358,7 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("apitools not found")
 
 
-HANDLERS = {"prepare": _prepare, "tokenizer": _tokenizer, "mix": _mix, "train": _train,
+HANDLERS = {"prepare": _prepare, "train-lm": _train_lm, "tokenizer": _tokenizer, "mix": _mix, "train": _train,
             "export": _export, "compare": _compare, "inspect": _inspect, "demo": _demo}
 ACCEPTS_BEAM_OPTIONS = {"prepare", "demo"}
 

@@ -169,3 +169,26 @@ def test_tokenizer_train_encode_and_mix_from_the_command_line(corpus_release, tm
     shutil.rmtree(release / "tokens")
     assert main(["tokenizer", "encode", "--release", str(release)]) == 1
     assert "not a SentencePiece model" in capsys.readouterr().err
+
+
+def test_train_lm_trains_a_language_model_on_a_releases_shards(tmp_path, capsys):
+    import gzip
+
+    from llama_data.document import Document
+    from llama_data.quality.perplexity import LanguageModel
+    from llama_data.shards import write_shards
+
+    c4 = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "c4"
+    if not c4.exists():
+        pytest.skip(f"real corpus samples not found at {c4} (../shared beside the checkout)")
+    with gzip.open(c4 / "c4-sample.00000-of-00001.json.gz", "rt") as f:
+        texts = [json.loads(line)["text"] for line in f][:300]
+    docs = [Document(f"c4/{i:04d}", t, "c4", lang="en") for i, t in enumerate(texts)]
+    docs.append(Document("c4/9999", "Ein deutscher Text, der nicht mitzählt.", "c4", lang="de"))
+    write_shards(docs, str(tmp_path / "r" / "c4"), "part-00000")
+    assert main(["train-lm", "--lang", "en", "--input", str(tmp_path / "r" / "c4"),
+                 "--output", str(tmp_path / "lm"), "--vocab-size", "4000",
+                 "--memory", "64M"]) == 0
+    model = LanguageModel.load(tmp_path / "lm", "en")
+    assert model.perplexity(texts[0]) < model.perplexity(" ".join(reversed(texts[0].split())))
+    assert "en.arpa.bin" in capsys.readouterr().out
