@@ -85,6 +85,14 @@ def _add_prepare(commands) -> None:
                     help="fastText language-ID model (default: lid.176.ftz)")
     cc.add_argument("--base-url", default="https://data.commoncrawl.org/",
                     help="prefix of the relative paths in a *.paths.gz list")
+    cc.add_argument("--lm-dir", default=None, metavar="DIR",
+                    help="folder of {lang}.sp.model + {lang}.arpa.bin (llama-data train-lm, or "
+                         "CCNet's): score perplexity and keep --buckets")
+    cc.add_argument("--cutoffs", default="ccnet", metavar="ccnet|FILE",
+                    help="perplexity cut-offs per language: CCNet's published ones (for CCNet's "
+                         "models), or a JSON file {\"en\": [head, tail], ...}")
+    cc.add_argument("--buckets", default="head,middle",
+                    help="buckets to keep (default %(default)s)")
 
 
 def _prepare(args, beam_args: Sequence[str]) -> int:
@@ -108,9 +116,29 @@ def _prepare(args, beam_args: Sequence[str]) -> int:
         inputs = expand_inputs(args.input, list_base=args.base_url)
         commoncrawl.run(inputs, args.output, languages=args.languages,
                         threshold=args.lang_threshold, dedup_keep=args.dedup_keep,
-                        fmt=args.format, model_path=args.lid_model, **common)
+                        fmt=args.format, model_path=args.lid_model,
+                        perplexity=_perplexity(args), **common)
     print(manifest.render(args.output, manifest.load(args.output)))
     return 0
+
+
+def _perplexity(args):
+    """The CommonCrawl perplexity stage asked for on the command line, or None."""
+    import json
+
+    from llama_data.pipelines.commoncrawl import Perplexity
+    from llama_data.quality.perplexity import CCNET_CUTOFFS
+
+    if args.lm_dir is None:
+        return None
+    if args.cutoffs == "ccnet":
+        cutoffs = dict(CCNET_CUTOFFS)
+    else:
+        try:
+            cutoffs = {k: tuple(v) for k, v in json.loads(open(args.cutoffs).read()).items()}
+        except (OSError, ValueError, TypeError) as e:
+            raise LlamaDataError(f"{args.cutoffs}: not a cut-offs file ({e})") from e
+    return Perplexity(args.lm_dir, cutoffs, tuple(b for b in args.buckets.split(",") if b))
 
 
 def _add_train_lm(commands) -> None:

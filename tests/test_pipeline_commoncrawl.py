@@ -99,3 +99,30 @@ def test_a_truncated_file_is_counted_and_the_rest_kept(tmp_path):
     entry = commoncrawl.run(paths, str(tmp_path / "r"), languages=None, beam_args=IN_PROCESS)
     assert entry.funnel.unreadable.get("truncated_or_corrupt_compression") == 1
     assert {d.url for d in docs_of(tmp_path / "r")} >= set(list(ENGLISH)[:2])
+
+
+def test_perplexity_buckets_keep_the_head_and_middle(tmp_path):
+    import gzip
+    import json
+
+    from llama_data.quality.perplexity import train_language_model
+
+    c4 = CORPUS / "c4" / "c4-sample.00000-of-00001.json.gz"
+    if not c4.exists():
+        pytest.skip(f"real corpus samples not found at {c4} (../shared beside the checkout)")
+    with gzip.open(c4, "rt") as f:
+        texts = [json.loads(line)["text"] for line in f]
+    train_language_model(texts[:600], "en", tmp_path / "lm", vocab_size=8000, memory="64M")
+    pages = {f"https://example.org/c4/{i}": t for i, t in enumerate(texts[900:930])}
+    pages["https://example.org/shuffled"] = " ".join(reversed(texts[950].split()))
+    path = write_wet(tmp_path / "c.warc.wet.gz", pages)
+    cutoffs = {"en": (150.0, 400.0)}
+    entry = commoncrawl.run([path], str(tmp_path / "r"), beam_args=IN_PROCESS,
+                            perplexity=commoncrawl.Perplexity(str(tmp_path / "lm"), cutoffs))
+    kept = docs_of(tmp_path / "r")
+    assert kept and all(d.meta["bucket"] in ("head", "middle") for d in kept)
+    assert all(d.meta["perplexity"] < 400.0 for d in kept)
+    assert "https://example.org/shuffled" not in {d.url for d in kept}
+    assert entry.funnel.dropped.get("perplexity_bucket:bucket_tail", 0) >= 1
+    saved = json.loads((tmp_path / "r" / "manifest.json").read_text())["sources"]["commoncrawl"]
+    assert saved["config"]["perplexity"]["cutoffs"] == {"en": [150.0, 400.0]}
