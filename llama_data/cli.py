@@ -88,9 +88,10 @@ def _add_prepare(commands) -> None:
     cc.add_argument("--lm-dir", default=None, metavar="DIR",
                     help="folder of {lang}.sp.model + {lang}.arpa.bin (llama-data train-lm, or "
                          "CCNet's): score perplexity and keep --buckets")
-    cc.add_argument("--cutoffs", default="ccnet", metavar="ccnet|FILE",
-                    help="perplexity cut-offs per language: CCNet's published ones (for CCNet's "
-                         "models), or a JSON file {\"en\": [head, tail], ...}")
+    cc.add_argument("--cutoffs", default="auto", metavar="auto|ccnet|FILE",
+                    help="perplexity cut-offs per language: the 30th/60th percentiles of this "
+                         "job's perplexities (auto, the default), CCNet's published ones (ccnet, "
+                         "with CCNet's models), or a JSON file {\"en\": [head, tail], ...}")
     cc.add_argument("--buckets", default="head,middle",
                     help="buckets to keep (default %(default)s)")
 
@@ -131,7 +132,9 @@ def _perplexity(args):
 
     if args.lm_dir is None:
         return None
-    if args.cutoffs == "ccnet":
+    if args.cutoffs == "auto":
+        cutoffs = None
+    elif args.cutoffs == "ccnet":
         cutoffs = dict(CCNET_CUTOFFS)
     else:
         try:

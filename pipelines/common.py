@@ -142,14 +142,32 @@ class ApplyStepsFn(beam.DoFn):
             log.warning("skipped %s: %s", doc.id, error)
             yield beam.pvalue.TaggedOutput(ReadFn.ERRORS, _error_record(error, doc.id))
             return
-        if isinstance(result, Rejected):
-            self._count.inc(f"dropped/{result.reason}")
-            if self._keep_rejects:
-                meta = {**result.doc.meta, "rejected_by": result.reason}
-                yield beam.pvalue.TaggedOutput(self.REJECTED, result.doc.replace(meta=meta))
-        else:
-            self._count.inc("kept")
-            yield result
+        yield from route(self._count, result, self._keep_rejects)
+
+
+def route(count: _Counter, result: Document | Rejected, keep_rejects: bool):
+    """Pass a document on, or count its drop (and keep it, tagged, for --keep-rejects)."""
+    if isinstance(result, Rejected):
+        count.inc(f"dropped/{result.reason}")
+        if keep_rejects:
+            meta = {**result.doc.meta, "rejected_by": result.reason}
+            yield beam.pvalue.TaggedOutput(ApplyStepsFn.REJECTED, result.doc.replace(meta=meta))
+    else:
+        yield result
+
+
+class CountFn(beam.DoFn):
+    """Count what passes (the documents kept, once every step and stage is done)."""
+
+    def __init__(self, source: str, name: str):
+        self._source, self._name = source, name
+
+    def setup(self):
+        self._count = _Counter(self._source)
+
+    def process(self, item):
+        self._count.inc(self._name)
+        yield item
 
 
 def bucket_of(doc_id: str, buckets: int) -> int:
@@ -207,6 +225,10 @@ class SourceSpec:
     reader: Reader
     steps: StepsFactory
     group: Callable[[], beam.PTransform] | None = None
+    # A stage after the steps that needs every kept document at once (perplexity cut-offs from
+    # the job's own distribution); its transform returns {"kept", "rejected", "notes"}, the notes
+    # being dicts merged into the manifest's config.
+    finish: Callable[[bool], beam.PTransform] | None = None
 
 
 def estimate_buckets(paths: Sequence[str], max_bytes: int) -> int:
@@ -232,16 +254,25 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], rele
                | "Steps" >> beam.ParDo(ApplyStepsFn(spec.name, spec.steps, shared.Shared(),
                                                     keep_rejects)).with_outputs(
                    ReadFn.ERRORS, ApplyStepsFn.REJECTED, main="kept"))
-    shards = stepped.kept | "WriteShards" >> WriteShards(f"{release}/{spec.name}", buckets,
-                                                          max_bytes)
+    kept, rejected = stepped.kept, [stepped[ApplyStepsFn.REJECTED]]
+    if spec.finish is not None:
+        finished = kept | "Finish" >> spec.finish(keep_rejects)
+        kept = finished["kept"]
+        rejected.append(finished["rejected"])
+        finished["notes"] | "ReportNotes" >> WriteReport(f"{staging}/notes")
+    shards = (kept
+              | "CountKept" >> beam.ParDo(CountFn(spec.name, "kept"))
+              | "WriteShards" >> WriteShards(f"{release}/{spec.name}", buckets, max_bytes))
     shards | "ReportShards" >> WriteReport(f"{staging}/shards")
     ((read[ReadFn.ERRORS], stepped[ReadFn.ERRORS])
      | "AllErrors" >> beam.Flatten()
      | "ReportErrors" >> WriteReport(f"{staging}/errors"))
     if keep_rejects:
-        rejected = stepped[ApplyStepsFn.REJECTED] | "WriteRejects" >> WriteShards(
-            f"{release}/rejects/{spec.name}", buckets, max_bytes)
-        rejected | "ReportRejects" >> WriteReport(f"{staging}/rejects")
+        written = (tuple(rejected)
+                   | "AllRejected" >> beam.Flatten()
+                   | "WriteRejects" >> WriteShards(f"{release}/rejects/{spec.name}", buckets,
+                                                   max_bytes))
+        written | "ReportRejects" >> WriteReport(f"{staging}/rejects")
 
 
 def _read_report(pattern: str) -> list[dict[str, Any]]:
@@ -302,6 +333,11 @@ def run(spec: SourceSpec, inputs: Sequence[str], release: str, *, config: dict[s
     _remove_stale(f"{release}/{spec.name}", {s.name for s in shards})
     errors = sorted(_read_report(f"{release}/{STAGING}/{spec.name}/errors*"),
                     key=lambda e: (e["path"], e.get("doc_id") or "", e["message"]))
+    notes: dict[str, Any] = {}
+    for note in _read_report(f"{release}/{STAGING}/{spec.name}/notes*"):
+        for key, value in note.items():
+            notes[key] = {**notes.get(key, {}), **value} if isinstance(value, dict) else value
+    config = {**config, **notes}
     counts = _counts(result, spec.name)
     funnel = manifest_lib.Funnel.from_counts(counts)
     entry = manifest_lib.SourceEntry(

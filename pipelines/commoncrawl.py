@@ -1,8 +1,10 @@
 """CommonCrawl through CCNet: WET/WARC -> line dedup over the whole job -> fastText language ID
 -> (with language models) KenLM perplexity and head/middle/tail buckets.
 
-Cut-offs are given (CCNet's published ones go with CCNet's models); computing them from the
-job's own perplexities, and LLaMA's Wikipedia-reference classifier, are the next steps (issue 5).
+The buckets' cut-offs are CCNet's published ones with CCNet's models, a file, or, by default,
+the 30th and 60th percentiles of each language's perplexities over the whole job (Beam's
+approximate quantiles), recorded in the manifest. LLaMA's Wikipedia-reference classifier is the
+next step of this graph (issue 5).
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Collection, Sequence
+from pathlib import Path
 
-from llama_data.filters import MinWords, Step
+import apache_beam as beam
+from apache_beam.transforms.stats import ApproximateQuantiles
+
+from llama_data.filters import MinWords, Step, run_steps
 from llama_data.manifest import SourceEntry
 from llama_data.quality.langid import (
     CCNET_THRESHOLD,
@@ -29,11 +35,52 @@ from .dedup import DeduplicateLines
 
 @dataclasses.dataclass(frozen=True)
 class Perplexity:
-    """Where the language models are, and which buckets to keep with which cut-offs."""
+    """Where the language models are, which buckets to keep, and the cut-offs (None: computed)."""
 
     lm_dir: str
-    cutoffs: dict[str, tuple[float, float]]
+    cutoffs: dict[str, tuple[float, float]] | None = None
     keep_buckets: tuple[str, ...] = ("head", "middle")
+
+    def languages(self) -> list[str]:
+        if self.cutoffs is not None:
+            return sorted(self.cutoffs)
+        return sorted(p.name.removesuffix(".sp.model") for p in Path(self.lm_dir).glob("*.sp.model"))
+
+
+class BucketFn(beam.DoFn):
+    """Bucket and keep with cut-offs that arrive as a side input, counting as the steps do."""
+
+    def __init__(self, keep_buckets: tuple[str, ...], keep_rejects: bool):
+        self._keep, self._keep_rejects = keep_buckets, keep_rejects
+
+    def setup(self):
+        self._count = common._Counter(SOURCE)
+
+    def process(self, doc, cutoffs):
+        result = run_steps(doc, [Bucket(cutoffs), KeepBuckets(self._keep)])
+        yield from common.route(self._count, result, self._keep_rejects)
+
+
+class ComputedBuckets(beam.PTransform):
+    """CCNet's head/middle/tail from this job's perplexities: per language the 30th and 60th
+    percentiles (of 11 approximate quantiles, Beam's ApproximateQuantiles, across workers)."""
+
+    def __init__(self, keep_buckets: tuple[str, ...], keep_rejects: bool):
+        super().__init__()
+        self._keep, self._keep_rejects = keep_buckets, keep_rejects
+
+    def expand(self, docs):
+        cutoffs = (docs
+                   | "Scores" >> beam.FlatMap(lambda d: [(d.lang, d.meta["perplexity"])]
+                                              if d.meta.get("perplexity") is not None else [])
+                   | "Deciles" >> ApproximateQuantiles.PerKey(11)
+                   | "Cutoffs" >> beam.Map(lambda kv: (kv[0], (kv[1][3], kv[1][6]))))
+        bucketed = docs | "Bucket" >> beam.ParDo(
+            BucketFn(self._keep, self._keep_rejects), beam.pvalue.AsDict(cutoffs)).with_outputs(
+                common.ApplyStepsFn.REJECTED, main="kept")
+        notes = cutoffs | "Note" >> beam.Map(lambda kv: {"bucket_cutoffs": {kv[0]: list(kv[1])}})
+        return {"kept": bucketed.kept, "rejected": bucketed[common.ApplyStepsFn.REJECTED],
+                "notes": notes}
 
 
 def steps(languages: Collection[str] | None, threshold: float, model_path: str | None,
@@ -42,8 +89,9 @@ def steps(languages: Collection[str] | None, threshold: float, model_path: str |
     chain: list[Step] = [MinWords(1), IdentifyLanguage(LanguageIdentifier(model_path)),
                          KeepLanguages(languages, threshold)]
     if perplexity is not None:
-        chain += [ScorePerplexity.load(perplexity.lm_dir, sorted(perplexity.cutoffs)),
-                  Bucket(perplexity.cutoffs), KeepBuckets(perplexity.keep_buckets)]
+        chain.append(ScorePerplexity.load(perplexity.lm_dir, perplexity.languages()))
+        if perplexity.cutoffs is not None:
+            chain += [Bucket(perplexity.cutoffs), KeepBuckets(perplexity.keep_buckets)]
     return chain
 
 
@@ -56,6 +104,8 @@ def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_T
         reader=functools.partial(WarcReader, fmt=fmt),
         steps=functools.partial(steps, languages, threshold, model_path, perplexity),
         group=functools.partial(DeduplicateLines, SOURCE, dedup_keep),
+        finish=None if perplexity is None or perplexity.cutoffs is not None else
+        functools.partial(ComputedBuckets, perplexity.keep_buckets),
     )
 
 

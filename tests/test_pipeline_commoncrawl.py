@@ -126,3 +126,34 @@ def test_perplexity_buckets_keep_the_head_and_middle(tmp_path):
     assert entry.funnel.dropped.get("perplexity_bucket:bucket_tail", 0) >= 1
     saved = json.loads((tmp_path / "r" / "manifest.json").read_text())["sources"]["commoncrawl"]
     assert saved["config"]["perplexity"]["cutoffs"] == {"en": [150.0, 400.0]}
+
+
+def test_cutoffs_computed_from_the_job_split_it_into_thirds_and_go_into_the_manifest(tmp_path):
+    import gzip
+    import json
+
+    from llama_data.quality.perplexity import train_language_model
+
+    c4 = CORPUS / "c4" / "c4-sample.00000-of-00001.json.gz"
+    if not c4.exists():
+        pytest.skip(f"real corpus samples not found at {c4} (../shared beside the checkout)")
+    with gzip.open(c4, "rt") as f:
+        texts = [json.loads(line)["text"] for line in f]
+    train_language_model(texts[:600], "en", tmp_path / "lm", vocab_size=8000, memory="64M")
+    pages = {f"https://example.org/c4/{i}": t for i, t in enumerate(texts[700:800])}
+    release = tmp_path / "r"
+    entry = commoncrawl.run([write_wet(tmp_path / "c.warc.wet.gz", pages)], str(release),
+                            beam_args=TWO_WORKERS, keep_rejects=True,
+                            perplexity=commoncrawl.Perplexity(str(tmp_path / "lm")))
+    head, tail = entry.config["bucket_cutoffs"]["en"]
+    kept, rejected = docs_of(release), [d for p in (release / "rejects" / "commoncrawl").glob("*.arrow")
+                                        for d in read_shard(str(p))]
+    assert all(d.meta["perplexity"] < tail for d in kept)
+    tails = [d for d in rejected if d.meta.get("bucket") == "tail"]
+    assert tails and all(d.meta["perplexity"] >= tail for d in tails)
+    english = entry.funnel.kept + entry.funnel.dropped.get("perplexity_bucket:bucket_tail", 0)
+    assert entry.funnel.kept == pytest.approx(0.6 * english, abs=3)  # head + middle: 60%
+    assert head < tail
+    saved = json.loads((release / "manifest.json").read_text())["sources"]["commoncrawl"]
+    assert saved["config"]["bucket_cutoffs"]["en"] == [head, tail]
+    entry.funnel.check()
