@@ -4,6 +4,7 @@ local runner, on WET files written here and on the real samples of ../shared/cor
 from __future__ import annotations
 
 import gzip
+import json
 import uuid
 from pathlib import Path
 
@@ -101,10 +102,9 @@ def test_a_truncated_file_is_counted_and_the_rest_kept(tmp_path):
     assert {d.url for d in docs_of(tmp_path / "r")} >= set(list(ENGLISH)[:2])
 
 
-def test_perplexity_buckets_keep_the_head_and_middle(tmp_path):
-    import gzip
-    import json
-
+@pytest.fixture(scope="module")
+def c4_model(tmp_path_factory):
+    """C4's documents, and an English language model trained on the first 600 of them."""
     from llama_data.quality.perplexity import train_language_model
 
     c4 = CORPUS / "c4" / "c4-sample.00000-of-00001.json.gz"
@@ -112,13 +112,19 @@ def test_perplexity_buckets_keep_the_head_and_middle(tmp_path):
         pytest.skip(f"real corpus samples not found at {c4} (../shared beside the checkout)")
     with gzip.open(c4, "rt") as f:
         texts = [json.loads(line)["text"] for line in f]
-    train_language_model(texts[:600], "en", tmp_path / "lm", vocab_size=8000, memory="64M")
+    lm = tmp_path_factory.mktemp("lm")
+    train_language_model(texts[:600], "en", lm, vocab_size=8000, memory="64M")
+    return texts, str(lm)
+
+
+def test_perplexity_buckets_keep_the_head_and_middle(tmp_path, c4_model):
+    texts, lm = c4_model
     pages = {f"https://example.org/c4/{i}": t for i, t in enumerate(texts[900:930])}
     pages["https://example.org/shuffled"] = " ".join(reversed(texts[950].split()))
     path = write_wet(tmp_path / "c.warc.wet.gz", pages)
     cutoffs = {"en": (150.0, 400.0)}
     entry = commoncrawl.run([path], str(tmp_path / "r"), beam_args=IN_PROCESS,
-                            perplexity=commoncrawl.Perplexity(str(tmp_path / "lm"), cutoffs))
+                            perplexity=commoncrawl.Perplexity(lm, cutoffs))
     kept = docs_of(tmp_path / "r")
     assert kept and all(d.meta["bucket"] in ("head", "middle") for d in kept)
     assert all(d.meta["perplexity"] < 400.0 for d in kept)
@@ -128,23 +134,14 @@ def test_perplexity_buckets_keep_the_head_and_middle(tmp_path):
     assert saved["config"]["perplexity"]["cutoffs"] == {"en": [150.0, 400.0]}
 
 
-def test_cutoffs_computed_from_the_job_split_it_into_thirds_and_go_into_the_manifest(tmp_path):
-    import gzip
-    import json
-
-    from llama_data.quality.perplexity import train_language_model
-
-    c4 = CORPUS / "c4" / "c4-sample.00000-of-00001.json.gz"
-    if not c4.exists():
-        pytest.skip(f"real corpus samples not found at {c4} (../shared beside the checkout)")
-    with gzip.open(c4, "rt") as f:
-        texts = [json.loads(line)["text"] for line in f]
-    train_language_model(texts[:600], "en", tmp_path / "lm", vocab_size=8000, memory="64M")
+def test_cutoffs_computed_from_the_job_split_it_into_thirds_and_go_into_the_manifest(
+        tmp_path, c4_model):
+    texts, lm = c4_model
     pages = {f"https://example.org/c4/{i}": t for i, t in enumerate(texts[700:800])}
     release = tmp_path / "r"
     entry = commoncrawl.run([write_wet(tmp_path / "c.warc.wet.gz", pages)], str(release),
                             beam_args=TWO_WORKERS, keep_rejects=True,
-                            perplexity=commoncrawl.Perplexity(str(tmp_path / "lm")))
+                            perplexity=commoncrawl.Perplexity(lm))
     head, tail = entry.config["bucket_cutoffs"]["en"]
     kept, rejected = docs_of(release), [d for p in (release / "rejects" / "commoncrawl").glob("*.arrow")
                                         for d in read_shard(str(p))]
