@@ -96,7 +96,8 @@ class ReadFn(beam.DoFn):
 
     def process(self, path: str):
         records = 0
-        for item in self._reader(path):
+        reader = self._reader(path)
+        for item in reader:
             records += 1
             self._count.inc("read")
             if records % PROGRESS_EVERY == 0:
@@ -107,7 +108,13 @@ class ReadFn(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(self.ERRORS, _error_record(item))
             else:
                 yield item
-        log.info("read %s: %d records", path, records)
+        # Records a reader passes over as not documents (a WARC's request and metadata records):
+        # read, and dropped with that reason, so that the funnel still accounts for every record.
+        skipped = getattr(reader, "skipped", 0)
+        if skipped:
+            self._count.inc("read", skipped)
+            self._count.inc("dropped/reader:not_a_page", skipped)
+        log.info("read %s: %d records", path, records + skipped)
 
 
 class _StepChain:

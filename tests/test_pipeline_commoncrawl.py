@@ -90,6 +90,8 @@ def test_the_real_samples_wet_and_warc(tmp_path):
     docs = docs_of(release)
     assert docs and all(d.lang and d.text for d in docs)
     assert {"en", "zh"} <= {d.lang for d in docs}
+    # every WARC record is accounted for: 2 in the WET file, 50 in the WARC file (16 HTML pages)
+    assert entry.funnel.read == 52 and entry.funnel.dropped["reader:not_a_page"] == 52 - 17
     entry.funnel.check()
 
 
