@@ -6,8 +6,10 @@ import bz2
 import contextlib
 import gzip
 import os
+import uuid
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 import fsspec
@@ -21,6 +23,20 @@ _MAGIC = {
     b"BZh": lambda raw: bz2.BZ2File(raw, "rb"),
     b"\x1f\x8b": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
 }
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to; renamed over ``path`` when the block ends
+    well, removed when it does not. A reader never sees a half-written file, and a killed writer
+    leaves the previous one in place."""
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

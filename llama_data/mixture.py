@@ -10,10 +10,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import re
 import sys
-import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +22,7 @@ import fsspec
 
 from llama_data import manifest as manifest_lib
 from llama_data.errors import LlamaDataError
+from llama_data.io import atomic_path
 
 FORMAT = "llama-data-mixture"
 FORMAT_VERSION = 1
@@ -296,6 +295,5 @@ def release_weights(release: str) -> dict[str, float]:
 
 
 def _save_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

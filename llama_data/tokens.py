@@ -17,13 +17,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from llama_data.errors import LlamaDataError
+from llama_data.io import atomic_path
 
 TOKEN_DTYPE = np.uint16
 DOCS_DTYPE = np.dtype([("end", "<i8"), ("id_hash", "<u8")])
@@ -68,10 +67,8 @@ def paths(folder: Path, stem: str) -> tuple[Path, Path, Path]:
 
 
 def _save_atomic(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
-    with open(tmp, "wb") as f:
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.save(f, array, allow_pickle=False)
-    os.replace(tmp, path)
 
 
 def write(folder: Path, stem: str, tokens: np.ndarray, docs: np.ndarray, text_sha256: str,
@@ -82,9 +79,8 @@ def write(folder: Path, stem: str, tokens: np.ndarray, docs: np.ndarray, text_sh
     _save_atomic(docs_path, docs.astype(DOCS_DTYPE, copy=False))
     shard = TokenShard(stem, len(docs), len(tokens), text_sha256, tokenizer_sha256,
                        sha256_file(tokens_path), sha256_file(docs_path))
-    tmp = record_path.with_name(f"{record_path.name}.tmp-{uuid.uuid4().hex}")
-    tmp.write_text(json.dumps(shard.to_json(), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, record_path)
+    with atomic_path(record_path) as tmp:
+        tmp.write_text(json.dumps(shard.to_json(), indent=2, sort_keys=True) + "\n")
     return shard
 
 

@@ -7,9 +7,7 @@ state is gathered on rank 0, which writes it; every rank reads it back on resume
 
 from __future__ import annotations
 
-import os
 import random
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 from llama_data.errors import LlamaDataError
+from llama_data.io import atomic_path
 
 FILE = "checkpoint.pt"
 FORMAT = "llama-data-checkpoint"
@@ -52,12 +51,8 @@ def save(run: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, st
     }
     path = run / FILE
     if _rank() == 0:
-        tmp = run / f"{FILE}.tmp-{uuid.uuid4().hex}"
-        try:
+        with atomic_path(path) as tmp:
             torch.save(state, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
     if dist.is_initialized():
         dist.barrier()
     return path

@@ -10,15 +10,14 @@ pre-tokenizer, which splits leading and repeated spaces otherwise than SentenceP
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from safetensors.torch import save_file
 from tokenizers import processors
 
+from llama_data.io import atomic_path
 from llama_data.tokenizer import hf, model as sp_model
 
 from .model import Llama, ModelConfig
@@ -43,12 +42,8 @@ def hf_name(name: str) -> str:
 
 
 def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    try:
+    with atomic_path(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_json(path: Path, data: dict) -> None:
