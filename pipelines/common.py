@@ -140,9 +140,13 @@ class ApplyStepsFn(beam.DoFn):
         self._count = _Counter(self._source)
         self._chain = self._handle.acquire(lambda: _StepChain(self._factory()))
 
-    def process(self, doc: Document):
+    def steps_for(self, *side_inputs) -> Sequence[Step]:
+        """The steps for one document; a subclass may add steps built from side inputs."""
+        return self._chain.steps
+
+    def process(self, doc: Document, *side_inputs):
         try:
-            result = run_steps(doc, self._chain.steps)
+            result = run_steps(doc, self.steps_for(*side_inputs))
         except Exception as e:  # one bad record is counted and skipped, never fatal to the job
             error = ProcessingError(doc.url or doc.id, f"{type(e).__name__}: {e}")
             self._count.inc(f"unreadable/{error.reason}")
@@ -233,8 +237,8 @@ class SourceSpec:
     steps: StepsFactory
     group: Callable[[], beam.PTransform] | None = None
     # A stage after the steps that needs every kept document at once (perplexity cut-offs from
-    # the job's own distribution); its transform returns {"kept", "rejected", "notes"}, the notes
-    # being dicts merged into the manifest's config.
+    # the job's own distribution); its transform returns {"kept", "rejected", "errors", "notes"},
+    # the notes being dicts merged into the manifest's config.
     finish: Callable[[bool], beam.PTransform] | None = None
 
 
@@ -262,16 +266,18 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], rele
                                                     keep_rejects)).with_outputs(
                    ReadFn.ERRORS, ApplyStepsFn.REJECTED, main="kept"))
     kept, rejected = stepped.kept, [stepped[ApplyStepsFn.REJECTED]]
+    errors = [read[ReadFn.ERRORS], stepped[ReadFn.ERRORS]]
     if spec.finish is not None:
         finished = kept | "Finish" >> spec.finish(keep_rejects)
         kept = finished["kept"]
         rejected.append(finished["rejected"])
+        errors.append(finished["errors"])
         finished["notes"] | "ReportNotes" >> WriteReport(f"{staging}/notes")
     shards = (kept
               | "CountKept" >> beam.ParDo(CountFn(spec.name, "kept"))
               | "WriteShards" >> WriteShards(f"{release}/{spec.name}", buckets, max_bytes))
     shards | "ReportShards" >> WriteReport(f"{staging}/shards")
-    ((read[ReadFn.ERRORS], stepped[ReadFn.ERRORS])
+    (tuple(errors)
      | "AllErrors" >> beam.Flatten()
      | "ReportErrors" >> WriteReport(f"{staging}/errors"))
     if keep_rejects:

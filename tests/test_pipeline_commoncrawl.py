@@ -136,23 +136,44 @@ def test_perplexity_buckets_keep_the_head_and_middle(tmp_path, c4_model):
     assert saved["config"]["perplexity"]["cutoffs"] == {"en": [150.0, 400.0]}
 
 
-def test_cutoffs_computed_from_the_job_split_it_into_thirds_and_go_into_the_manifest(
-        tmp_path, c4_model):
+def test_cutoffs_computed_from_the_job_split_it_into_thirds_then_the_classifier_drops(
+        tmp_path, c4_model, ref_model):
     texts, lm = c4_model
     pages = {f"https://example.org/c4/{i}": t for i, t in enumerate(texts[700:800])}
     release = tmp_path / "r"
     entry = commoncrawl.run([write_wet(tmp_path / "c.warc.wet.gz", pages)], str(release),
                             beam_args=TWO_WORKERS, keep_rejects=True,
-                            perplexity=commoncrawl.Perplexity(lm))
+                            perplexity=commoncrawl.Perplexity(lm),
+                            reference=commoncrawl.Reference(ref_model))
     head, tail = entry.config["bucket_cutoffs"]["en"]
     kept, rejected = docs_of(release), [d for p in (release / "rejects" / "commoncrawl").glob("*.arrow")
                                         for d in read_shard(str(p))]
-    assert all(d.meta["perplexity"] < tail for d in kept)
+    assert all(d.meta["perplexity"] < tail and d.meta["ref_score"] >= 0.25 for d in kept)
     tails = [d for d in rejected if d.meta.get("bucket") == "tail"]
-    assert tails and all(d.meta["perplexity"] >= tail for d in tails)
-    english = entry.funnel.kept + entry.funnel.dropped.get("perplexity_bucket:bucket_tail", 0)
-    assert entry.funnel.kept == pytest.approx(0.6 * english, abs=3)  # head + middle: 60%
+    assert tails and all(d.meta["perplexity"] >= tail and "ref_score" not in d.meta
+                         for d in tails)  # the classifier sees only what the buckets keep
+    unlike = entry.funnel.dropped.get("reference_classifier:low_score", 0)
+    assert unlike > 0 and unlike == sum(d.meta["rejected_by"] == "reference_classifier:low_score"
+                                        for d in rejected)
+    english = entry.funnel.kept + unlike + entry.funnel.dropped.get(
+        "perplexity_bucket:bucket_tail", 0)
+    assert entry.funnel.kept + unlike == pytest.approx(0.6 * english, abs=3)  # head + middle
     assert head < tail
     saved = json.loads((release / "manifest.json").read_text())["sources"]["commoncrawl"]
     assert saved["config"]["bucket_cutoffs"]["en"] == [head, tail]
+    assert saved["config"]["reference_classifier"] == {"model": ref_model, "threshold": 0.25}
     entry.funnel.check()
+
+
+def test_the_reference_classifier_keeps_reference_like_pages(tmp_path, reference_pages, ref_model):
+    _, held_cited, held_random, _ = reference_pages
+    pages = {f"https://cited.example/{i}": t for i, t in enumerate(held_cited[:30])}
+    pages |= {f"https://random.example/{i}": t for i, t in enumerate(held_random[:30])}
+    entry = commoncrawl.run([write_wet(tmp_path / "c.warc.wet.gz", pages)], str(tmp_path / "r"),
+                            beam_args=IN_PROCESS, reference=commoncrawl.Reference(ref_model, 0.5))
+    kept = docs_of(tmp_path / "r")
+    assert all(d.meta["ref_score"] >= 0.5 for d in kept)
+    cited = sum(d.url.startswith("https://cited") for d in kept)
+    assert cited >= 20 and len(kept) - cited <= 10
+    assert entry.funnel.dropped["reference_classifier:low_score"] == 60 - len(kept) - sum(
+        n for reason, n in entry.funnel.dropped.items() if not reason.startswith("reference"))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from urllib.parse import quote
 
 from lxml import etree
@@ -28,7 +29,9 @@ from llama_data.errors import (
 )
 from llama_data.filters import FilterResult, MinWords, Step
 from llama_data.io import COMPRESSION_ERRORS, open_input
-from llama_data.text.wikitext import WikitextCleaner, is_redirect
+from llama_data.text.wikitext import WikitextCleaner, is_redirect, reference_urls
+
+log = logging.getLogger("llama_data.sources.wikipedia")
 
 SOURCE = "wikipedia"
 
@@ -253,3 +256,15 @@ def _cleaner(files: tuple[str, ...], categories: tuple[str, ...]) -> WikitextCle
 def wikipedia_steps(min_words: int = MinWords.min_words) -> list[Step]:
     """What turns a dump's pages into training text, in order."""
     return [IsArticle(), CleanWikitext(), MinWords(min_words)]
+
+
+def cited_urls(paths: Sequence[str], languages: Collection[str] | None = None) -> Iterator[str]:
+    """The external URLs cited in ``<ref>`` tags of the dumps' articles (LLaMA's reference pages);
+    a page that cannot be read is logged and passed over."""
+    article = IsArticle()
+    for path in paths:
+        for item in DumpReader(path, languages):
+            if isinstance(item, InputError):
+                log.warning("reading references: %s", item)
+            elif article.filter(item) is True:
+                yield from reference_urls(item.text)

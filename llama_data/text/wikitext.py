@@ -210,3 +210,25 @@ class WikitextCleaner:
         text = _DANGLING_CLOSE.sub(")", _DANGLING_OPEN.sub("(", text))
         text = _SPACE_BEFORE_COMMA.sub(r"\1", _SPACES.sub(" ", text))
         return _BLANK_LINES.sub("\n\n", _LINE_EDGES.sub("\n", text)).strip()
+
+
+def reference_urls(wikitext: str) -> list[str]:
+    """The external URLs cited inside ``<ref>`` tags, in order: bracketed or bare links, and the
+    ``url=`` of citation templates (``{{cite web |url=...}}``), but not their ``archive-url``.
+
+    Only the ``<ref>`` spans (found as the cleaner finds them) go through mwparserfromhell's
+    parser, so an article costs little more than a regex scan.
+    """
+    import mwparserfromhell
+    from mwparserfromhell.nodes import ExternalLink, Template
+
+    urls: list[str] = []
+    for span in _REF.finditer(_COMMENT.sub("", wikitext)):
+        code = mwparserfromhell.parse(span.group())
+        for node in code.filter(recursive=True, forcetype=(Template, ExternalLink)):
+            if isinstance(node, Template):
+                if node.has("url"):
+                    urls.append(str(node.get("url").value).strip())
+            elif not any(isinstance(a, Template) for a in code.get_ancestors(node)):
+                urls.append(str(node.url).strip())
+    return [url for url in urls if url.startswith(("http://", "https://"))]
