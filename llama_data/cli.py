@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from llama_data import __version__
 from llama_data.errors import LlamaDataError
@@ -51,6 +52,7 @@ def _source_parser(sources, name: str, help_: str, description: str, inputs: str
 
 def _add_prepare(commands) -> None:
     from llama_data.quality.langid import CCNET_THRESHOLD
+    from llama_data.quality.reference import REF_THRESHOLD
     from llama_data.sources.wikipedia import PAPER_LANGUAGES
 
     prepare = commands.add_parser(
@@ -94,6 +96,11 @@ def _add_prepare(commands) -> None:
                          "with CCNet's models), or a JSON file {\"en\": [head, tail], ...}")
     cc.add_argument("--buckets", default="head,middle",
                     help="buckets to keep (default %(default)s)")
+    cc.add_argument("--ref-model", default=None, metavar="PATH",
+                    help="Wikipedia-reference classifier (llama-data train-classifier): score "
+                         "ref_score and drop pages under --ref-threshold")
+    cc.add_argument("--ref-threshold", type=float, default=REF_THRESHOLD,
+                    help="lowest reference score kept (default %(default)s, RedPajama's)")
 
 
 def _prepare(args, beam_args: Sequence[str]) -> int:
@@ -115,10 +122,16 @@ def _prepare(args, beam_args: Sequence[str]) -> int:
         from llama_data.pipelines import commoncrawl
 
         inputs = expand_inputs(args.input, list_base=args.base_url)
+        if args.ref_model:  # refuse a missing or wrong model before starting a long job
+            from llama_data.quality.reference import ReferenceClassifier
+
+            ReferenceClassifier(args.ref_model)
         commoncrawl.run(inputs, args.output, languages=args.languages,
                         threshold=args.lang_threshold, dedup_keep=args.dedup_keep,
                         fmt=args.format, model_path=args.lid_model,
-                        perplexity=_perplexity(args), **common)
+                        perplexity=_perplexity(args),
+                        reference=commoncrawl.Reference(args.ref_model, args.ref_threshold)
+                        if args.ref_model else None, **common)
     print(manifest.render(args.output, manifest.load(args.output)))
     return 0
 
@@ -162,19 +175,63 @@ def _add_train_lm(commands) -> None:
 
 
 def _train_lm(args, _beam_args) -> int:
-    from pathlib import Path
-
-    from llama_data.io import expand_inputs
     from llama_data.quality.perplexity import train_language_model
     from llama_data.shards import read_shard
 
-    pattern = f"{args.input.rstrip('/')}/*.arrow" if Path(args.input).is_dir() else args.input
-    shards = expand_inputs([pattern])
-    texts = (doc.text for shard in shards for doc in read_shard(shard) if doc.lang == args.lang)
+    texts = (doc.text for shard in _shards(args.input) for doc in read_shard(shard)
+             if doc.lang == args.lang)
     out = train_language_model(texts, args.lang, args.output, args.vocab_size, args.order,
                                args.memory)
     print(f"{out / f'{args.lang}.sp.model'} and {out / f'{args.lang}.arpa.bin'} written")
     return 0
+
+
+def _add_train_classifier(commands) -> None:
+    from llama_data.quality.reference import MIN_CHARS, TrainingParams
+
+    defaults = TrainingParams()
+    ref = commands.add_parser(
+        "train-classifier", help="train LLaMA's Wikipedia-reference classifier (fastText)",
+        description="Train a linear fastText classifier of CommonCrawl pages cited as references "
+                    "in Wikipedia (URLs inside <ref> tags of the dumps, matched to the release's "
+                    "CommonCrawl pages) against as many random pages of the same perplexity "
+                    "buckets. Writes MODEL and MODEL's .json report (counts, held-out AUC).")
+    ref.add_argument("--wikipedia", action="append", required=True, metavar="DUMPS",
+                     help="MediaWiki XML dump, glob or URL (repeatable): where the citations are")
+    ref.add_argument("--commoncrawl", required=True, metavar="SHARDS",
+                     help="a release's CommonCrawl shards (R/commoncrawl) or a glob of .arrow")
+    ref.add_argument("--output", required=True, metavar="MODEL", help="e.g. models/ref/en.bin")
+    ref.add_argument("--min-chars", type=int, default=MIN_CHARS,
+                     help="shortest cited page used (default %(default)s)")
+    ref.add_argument("--epoch", type=int, default=defaults.epoch, help="default %(default)s")
+    ref.add_argument("--dim", type=int, default=defaults.dim, help="default %(default)s")
+    ref.add_argument("--threads", type=int, default=defaults.threads,
+                     help="fastText threads (default %(default)s: reproducible)")
+    ref.add_argument("--seed", type=int, default=0, help="sampling and training seed")
+
+
+def _train_classifier(args, _beam_args) -> int:
+    import dataclasses
+
+    from llama_data.io import expand_inputs
+    from llama_data.quality import reference
+
+    params = dataclasses.replace(reference.TrainingParams(), epoch=args.epoch, dim=args.dim,
+                                 threads=args.threads, seed=args.seed)
+    report = reference.train_from_release(expand_inputs(args.wikipedia), _shards(args.commoncrawl),
+                                          args.output, params, args.min_chars)
+    counts = report["examples"]
+    print(f"{args.output} written: {counts['cited_urls']} URLs cited in <ref> tags, "
+          f"{counts['positives']} cited pages, {counts['negatives']} random pages; held-out AUC "
+          f"{report.get('held_out_auc', 'n/a')} (report: {Path(args.output).with_suffix('.json')})")
+    return 0
+
+
+def _shards(pattern: str) -> list[str]:
+    """A release's source folder or a glob -> its .arrow shards."""
+    from llama_data.io import expand_inputs
+
+    return expand_inputs([f"{pattern.rstrip('/')}/*.arrow" if Path(pattern).is_dir() else pattern])
 
 
 def _add_tokenizer(commands) -> None:
@@ -312,8 +369,6 @@ def _add_training(commands) -> None:
 
 
 def _train(args, _beam_args) -> int:
-    from pathlib import Path
-
     from llama_data.training.train import TrainConfig, train
 
     output = args.output or f"runs/{Path(args.release).name}-{args.preset}"
@@ -329,8 +384,6 @@ def _train(args, _beam_args) -> int:
 
 
 def _export(args, _beam_args) -> int:
-    from pathlib import Path
-
     from llama_data.training.checkpoint import load_model
     from llama_data.training.export import export_hf
 
@@ -341,11 +394,61 @@ def _export(args, _beam_args) -> int:
 
 
 def _compare(args, _beam_args) -> int:
-    from pathlib import Path
-
     from llama_data.training.metrics import compare
 
     print(compare([Path(r) for r in args.runs], Path(args.plot)))
+    return 0
+
+
+def _add_models(commands) -> None:
+    from llama_data.models import CATALOG, HOST, MIRROR_ENV, render_catalog
+    from llama_data.remote import RETRY
+
+    models = commands.add_parser(
+        "models", help="download the published models (fastText lid.176, CCNet's perplexity "
+                       "models), checked by sha256")
+    actions = models.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="what can be downloaded: files, sizes, checks, where from")
+    download = actions.add_parser(
+        "download", help="download a model, verified by sha256, resuming an interrupted download",
+        description="Download a model into DIR. Each file is checked against its published sha256, "
+                    "else against the one its first download pinned in FILE.sha256 (with a "
+                    "warning that it could not be verified). An interrupted download resumes "
+                    "from FILE.partial; dropped connections are retried.",
+        epilog=render_catalog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    download.add_argument("name", choices=list(CATALOG), metavar="NAME",
+                          help=f"one of: {', '.join(CATALOG)}")
+    download.add_argument("--lang", default=None, help="the language of an lm model, e.g. en")
+    download.add_argument("--output", default=None, metavar="DIR",
+                          help="folder for the files (default: models, or models/lm for lm)")
+    download.add_argument("--mirror", default=None, metavar="URL",
+                          help=f"a mirror of {HOST} with the same paths (default: "
+                               f"${MIRROR_ENV}, else {HOST})")
+    download.add_argument("--retries", type=int, default=RETRY.retries,
+                          help="retries of a failed connection in a row (default %(default)s)")
+
+
+def _models(args, _beam_args) -> int:
+    from llama_data import models
+    from llama_data.remote import Retry, human
+
+    if args.action == "list":
+        print(models.render_catalog())
+        return 0
+    if (args.name == "lm") != (args.lang is not None):
+        raise LlamaDataError("--lang goes with lm, and lm needs it (e.g. --lang en)")
+    files = models.fetch(args.name, args.lang, args.output, args.mirror,
+                         Retry(retries=args.retries))
+    checks = {"published": "sha256 matches the published value",
+              "pinned": "sha256 matches the one pinned by its first download",
+              "none": "sha256 not verified (none published), now pinned"}
+    for file in files:
+        state = "downloaded" if file.downloaded else "already there"
+        print(f"{file.path}: {state}, {human(file.path.stat().st_size)}, {checks[file.check]}")
+    option = models.CATALOG[args.name].option
+    target = files[0].path if option == "--lid-model" else files[0].path.parent
+    languages = f" --languages {args.lang}" if args.lang else ""
+    print(f"use it: llama-data prepare commoncrawl {option} {target}{languages} ...")
     return 0
 
 
@@ -373,9 +476,11 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_prepare(commands)
     _add_train_lm(commands)
+    _add_train_classifier(commands)
     _add_tokenizer(commands)
     _add_mix(commands)
     _add_training(commands)
+    _add_models(commands)
     inspect = commands.add_parser("inspect", help="print a release's manifest as tables")
     inspect.add_argument("release", metavar="RELEASE")
     demo = commands.add_parser("demo", help="run every stage on the built-in sample")
@@ -389,8 +494,9 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("apitools not found")
 
 
-HANDLERS = {"prepare": _prepare, "train-lm": _train_lm, "tokenizer": _tokenizer, "mix": _mix, "train": _train,
-            "export": _export, "compare": _compare, "inspect": _inspect, "demo": _demo}
+HANDLERS = {"prepare": _prepare, "train-lm": _train_lm, "train-classifier": _train_classifier,
+            "tokenizer": _tokenizer, "mix": _mix, "train": _train, "export": _export, "compare": _compare, "inspect": _inspect, "demo": _demo,
+            "models": _models}
 ACCEPTS_BEAM_OPTIONS = {"prepare", "demo"}
 
 

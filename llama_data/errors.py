@@ -58,6 +58,23 @@ class ProcessingError(InputError):
     reason = "processing_error"
 
 
+class RemoteReadError(InputError):
+    """A remote file that cannot be read (on): not found, refused, or its connection failed again
+    after every retry. ``position`` is the byte offset reached, so nothing is silently lost."""
+
+    reason = "remote_read_failed"
+
+
+class ChecksumMismatch(LlamaDataError):
+    """A model file whose sha256 is not the published (or first-use pinned) one: a download that
+    is deleted, never installed, or a file already in place that is left alone."""
+
+    def __init__(self, path: str, expected: str, got: str,
+                 action: str = "the download was deleted"):
+        self.path, self.expected, self.got = path, expected, got
+        super().__init__(f"{path}: sha256 mismatch: expected {expected}, got {got} ({action})")
+
+
 class ReleaseError(LlamaDataError):
     """A release folder or manifest that is missing or not what llama-data wrote."""
 

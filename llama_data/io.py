@@ -1,10 +1,13 @@
-"""Opening raw inputs: local paths or fsspec URLs, plain or compressed (detected from the bytes)."""
+"""Opening raw inputs: local paths or fsspec URLs, plain or compressed (detected from the bytes).
+Remote URLs are read through :class:`llama_data.remote.RemoteFile`, which resumes after a dropped
+connection at the byte reached."""
 
 from __future__ import annotations
 
 import bz2
 import contextlib
 import gzip
+import io
 import os
 import uuid
 import zlib
@@ -15,6 +18,7 @@ from typing import BinaryIO
 import fsspec
 
 from llama_data.errors import NoInputFiles, TruncatedInput
+from llama_data.remote import RemoteFile, is_http, is_remote
 
 # What Python's decompressors raise on a truncated or damaged stream.
 COMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
@@ -41,8 +45,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def open_input(path: str) -> Iterator[BinaryIO]:
-    """A binary stream of ``path``'s content, decompressed if it is bzip2 or gzip (multistream too)."""
-    with fsspec.open(path, "rb") as raw:
+    """A binary stream of ``path``'s content, decompressed if it is bzip2 or gzip (multistream too).
+    A remote file that cannot be read on, even after retries, raises RemoteReadError."""
+    opened = io.BufferedReader(RemoteFile(path), 1 << 20) if is_remote(path) else fsspec.open(
+        path, "rb")
+    with opened as raw:
         head = raw.peek(3)[:3] if hasattr(raw, "peek") else raw.read(3)
         if not hasattr(raw, "peek"):
             raw.seek(0)
@@ -64,17 +71,24 @@ def expand_inputs(patterns: list[str], list_base: str | None = None) -> list[str
     relative to ``list_base``."""
     found: set[str] = set()
     for pattern in patterns:
-        fs, _ = fsspec.core.url_to_fs(pattern)
-        matches = [m for m in fs.glob(pattern) if fs.isfile(m)]
-        if not matches:
-            raise NoInputFiles(f"no input file matches {pattern!r}")
-        local = "file" in ([fs.protocol] if isinstance(fs.protocol, str) else fs.protocol)
-        for match in (os.path.normpath(m) if local else fs.unstrip_protocol(m) for m in matches):
+        for match in _matches(pattern):
             if list_base is not None and match.endswith(".paths.gz"):
                 found.update(_listed(match, list_base))
             else:
                 found.add(match)
     return sorted(found)
+
+
+def _matches(pattern: str) -> list[str]:
+    """The files ``pattern`` names. An HTTP(S) URL names itself: HTTP has no listing to glob."""
+    if is_http(pattern):
+        return [pattern]
+    fs, _ = fsspec.core.url_to_fs(pattern)
+    matches = [m for m in fs.glob(pattern) if fs.isfile(m)]
+    if not matches:
+        raise NoInputFiles(f"no input file matches {pattern!r}")
+    local = "file" in ([fs.protocol] if isinstance(fs.protocol, str) else fs.protocol)
+    return [os.path.normpath(m) if local else fs.unstrip_protocol(m) for m in matches]
 
 
 def _listed(path: str, base: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import http.client
 import json
 import logging
 import math
@@ -44,6 +45,7 @@ STAGING = ".staging"
 PROGRESS_EVERY = 10_000  # records between progress lines while reading one input file
 # Uncompressed size of a compressed dump, per compressed byte (measured on Wikipedia dumps).
 EXPANSION = {".bz2": 5.0, ".gz": 4.0}
+HTTP_SIZE_SAMPLE = 8  # remote files asked for their size when sizing the job
 
 Reader = Callable[[str], Iterable[Document | InputError]]
 StepsFactory = Callable[[], Sequence[Step]]
@@ -243,11 +245,27 @@ class SourceSpec:
 
 
 def estimate_buckets(paths: Sequence[str], max_bytes: int) -> int:
-    """Enough buckets that each holds about one shard, from the inputs' (compressed) sizes."""
+    """Enough buckets that each holds about one shard, from the inputs' (compressed) sizes. HTTP
+    inputs (a CommonCrawl paths list names tens of thousands) are sized from a few of them."""
+    from llama_data.remote import http_get, is_http
+
     total = 0.0
+    web = [path for path in paths if is_http(path)]
     for path in paths:
-        fs, fs_path = fsspec.core.url_to_fs(path)
-        total += fs.size(fs_path) * EXPANSION.get(os.path.splitext(path)[1], 1.0)
+        if not is_http(path):
+            fs, fs_path = fsspec.core.url_to_fs(path)
+            total += fs.size(fs_path) * EXPANSION.get(os.path.splitext(path)[1], 1.0)
+    sizes = []
+    for path in web[:HTTP_SIZE_SAMPLE]:
+        try:
+            response = http_get(path, 0, timeout=60)
+        except (OSError, http.client.HTTPException) as e:  # the job will count it unreadable
+            log.warning("%s: size unknown (%s)", path, e)
+            continue
+        response.body.close()
+        sizes.append((response.size or 0) * EXPANSION.get(os.path.splitext(path)[1], 1.0))
+    if sizes:
+        total += sum(sizes) / len(sizes) * len(web)
     return max(1, math.ceil(total / max_bytes))
 
 

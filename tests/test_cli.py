@@ -192,3 +192,29 @@ def test_train_lm_trains_a_language_model_on_a_releases_shards(tmp_path, capsys)
     model = LanguageModel.load(tmp_path / "lm", "en")
     assert model.perplexity(texts[0]) < model.perplexity(" ".join(reversed(texts[0].split())))
     assert "en.arpa.bin" in capsys.readouterr().out
+
+
+def test_train_classifier_from_dumps_and_a_releases_pages(tmp_path, capsys, reference_pages):
+    from conftest import WIKI_CORPUS
+    from llama_data.quality.reference import ReferenceClassifier, roc_auc
+    from llama_data.shards import write_shards
+
+    pages, held_cited, held_random, _ = reference_pages
+    write_shards(sorted(pages, key=lambda d: d.id), str(tmp_path / "r" / "commoncrawl"), "part-00000")
+    model = tmp_path / "ref" / "en.bin"
+    assert main(["train-classifier", "--wikipedia", str(WIKI_CORPUS / "enwiki-*.bz2"),
+                 "--commoncrawl", str(tmp_path / "r" / "commoncrawl"), "--output", str(model),
+                 "--dim", "8"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(model.with_suffix(".json").read_text())
+    assert f"{report['examples']['positives']} cited pages" in out and "held-out AUC" in out
+    classifier = ReferenceClassifier(model)
+    assert roc_auc(classifier.predict(held_cited), classifier.predict(held_random)) > 0.8
+
+    assert main(["prepare", "commoncrawl", "--input", str(tmp_path / "r" / "commoncrawl" / "*"),
+                 "--output", str(tmp_path / "out"), "--ref-model", str(tmp_path / "no.bin")]) == 1
+    assert "no such reference-classifier model" in capsys.readouterr().err
+    assert main(["train-classifier", "--wikipedia", str(WIKI_CORPUS / "bgwiki-*.bz2"),
+                 "--commoncrawl", str(tmp_path / "r" / "commoncrawl"),
+                 "--output", str(tmp_path / "bg.bin")]) == 1
+    assert "only 0 cited pages" in capsys.readouterr().err

@@ -230,3 +230,18 @@ def train_reference_classifier(examples: Examples, output: str | Path,
     with atomic_path(output.with_suffix(".json")) as tmp_report:
         tmp_report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     return report
+
+
+def train_from_release(dumps: Sequence[str], shards: Sequence[str], output: str | Path,
+                       params: TrainingParams = TrainingParams(), min_chars: int = MIN_CHARS,
+                       min_examples: int = 10) -> dict:
+    """The whole recipe: URLs cited in the Wikipedia ``dumps``, matched to the pages of a
+    CommonCrawl release's ``shards``; returns the report (``cited_urls`` added to its counts)."""
+    from llama_data.shards import read_shard
+    from llama_data.sources.wikipedia import cited_urls
+
+    cited = {normalize_url(url) for url in cited_urls(dumps)}
+    examples = select_examples(cited, lambda: (d for s in shards for d in read_shard(s)),
+                               params.seed, min_chars)
+    examples.stats["cited_urls"] = len(cited)
+    return train_reference_classifier(examples, output, params, min_examples)
