@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -10,10 +12,14 @@ from pathlib import Path
 from llama_data import manifest, mixture, samples
 
 DEMO_VOCAB = 2000  # the sample is ~100 KB of text: far too little for LLaMA's 32,000 pieces
-STAGES = 5
+STAGES = 8
 # ~14 epochs of the sample's ~36k tokens, 20-30 s on two cores: validation bits per byte fall
 # until about there, and rise again as the tiny model starts to memorise so small a sample.
 DEMO_TRAIN_TOKENS = 500_000
+# The demo's cited pages are shorter than real ones (LLaMA's positives have 1,000+ characters).
+DEMO_MIN_CITED_CHARS = 500
+# Some twenty examples: many more passes than the default's 10, and a small model.
+DEMO_CLASSIFIER = dict(epoch=100, lr=0.5, dim=16, bucket=2**16)
 
 
 def _stage(number: int, title: str) -> None:
@@ -33,22 +39,25 @@ def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
     wikipedia.run(dumps, output, beam_args=beam_args)
     print(manifest.render(output, manifest.load(output)))
 
-    _stage(2, f"tokenizer: SentencePiece BPE with LLaMA's spec, {DEMO_VOCAB} pieces "
+    _commoncrawl(output, dumps, beam_args)
+
+    _stage(5, f"tokenizer: SentencePiece BPE with LLaMA's spec, {DEMO_VOCAB} pieces "
               f"(LLaMA has 32,000; the demo sample is too small for that)")
     train_tokenizer.train(output, mixture.load_weights("table1"), vocab_size=DEMO_VOCAB,
                 sample_bytes=10 * 10**6)
 
-    _stage(3, "tokens: every shard encoded into uint16 token shards")
+    _stage(6, "tokens: every shard encoded into uint16 token shards")
     release = encode.encode_release(output)
-    available = sum(e.tokens["tokens"] for e in release.sources.values())
+    tokens = {source: e.tokens["tokens"] for source, e in release.sources.items()}
+    available = sum(tokens.values())
 
-    _stage(4, "mix: Table 1 weights; the demo has Wikipedia only, so the rest are renormalised "
-              "away, and its few tokens are repeated for the short training run")
-    plan = mixture.plan_for(DEMO_TRAIN_TOKENS, mixture.load_weights("table1"), output, {},
-                            renormalize=True, max_epochs=DEMO_TRAIN_TOKENS / available)
+    _stage(7, "mix: the demo's sources in proportion to their tokens (Table 1's 67% CommonCrawl "
+              "would repeat the sample's few pages ~80 times), all repeated for the short run")
+    plan = mixture.plan_for(DEMO_TRAIN_TOKENS, {s: n / available for s, n in tokens.items()},
+                            output, {}, max_epochs=math.ceil(DEMO_TRAIN_TOKENS / available))
     print(mixture.render(plan))
 
-    _stage(5, "train: a tiny LLaMA on the release's mixture (CPU, half a minute)")
+    _stage(8, "train: a tiny LLaMA on the release's mixture (CPU, half a minute)")
     run = Path(output) / "runs" / "demo-tiny"
     train(TrainConfig(release=output, output=str(run), preset="tiny", tokens=plan.total_tokens,
                       seq_len=128,
@@ -57,8 +66,49 @@ def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
     records = [r for r in metrics.read(run) if r.get("val")]
     print("\nvalidation bits per byte, per source (lower is better)")
     print(f"{'source':<16}{'start':>10}{'end':>10}")
-    for source, start in sorted(records[0]["val"].items()):
-        print(f"{source:<16}{start['bpb']:>10.3f}{records[-1]['val'][source]['bpb']:>10.3f}")
+    for source in sorted(tokens):
+        if source not in records[0]["val"]:
+            print(f"{source:<16}{'(too few documents to hold any out)':>20}")
+            continue
+        start, end = records[0]["val"][source]["bpb"], records[-1]["val"][source]["bpb"]
+        print(f"{source:<16}{start:>10.3f}{end:>10.3f}")
     print(f"\ndemo release written to {output} in {time.monotonic() - started:.0f}s; "
           f"see it again with: llama-data inspect {output}")
 
+
+
+def _commoncrawl(output: str, dumps: Sequence[str], beam_args: Sequence[str]) -> None:
+    """CCNet and LLaMA's classifier on the sample WET file, with models trained here, as CCNet
+    trained its language models on Wikipedia: stages 2 to 4."""
+    from llama_data.pipelines import commoncrawl
+    from llama_data.quality import reference
+    from llama_data.quality.perplexity import train_language_model
+    from llama_data.shards import read_shard
+
+    models = Path(output) / "models"
+    wet = [str(samples.commoncrawl_sample())]
+    _stage(2, "language model: SentencePiece + KenLM 5-gram on the demo's English Wikipedia "
+              "(CCNet's recipe)")
+    texts = [doc.text for shard in sorted((Path(output) / "wikipedia").glob("*.arrow"))
+             for doc in read_shard(str(shard)) if doc.lang == "en"]
+    train_language_model(texts, "en", models / "lm", vocab_size=1000, memory="64M")
+    perplexity = commoncrawl.Perplexity(str(models / "lm"))
+
+    _stage(3, "reference classifier: pages cited in the Wikipedia sample's <ref> tags against "
+              "random pages (fastText)")
+    pool = models / "ref-pages"  # every bucket: the classifier's examples come from all of them
+    commoncrawl.run(wet, str(pool), beam_args=beam_args, perplexity=dataclasses.replace(
+        perplexity, keep_buckets=("head", "middle", "tail")))
+    report = reference.train_from_release(
+        dumps, [str(p) for p in sorted((pool / "commoncrawl").glob("*.arrow"))],
+        models / "ref" / "en.bin", reference.TrainingParams(**DEMO_CLASSIFIER),
+        min_chars=DEMO_MIN_CITED_CHARS, min_examples=5)
+    counts = report["examples"]
+    print(f"{counts['cited_urls']} URLs cited, {counts['positives']} cited pages, "
+          f"{counts['negatives']} random pages; held-out AUC {report.get('held_out_auc', 'n/a')}")
+
+    _stage(4, "commoncrawl: line dedup, language ID (English), perplexity buckets (head + "
+              "middle), reference classifier (Apache Beam)")
+    commoncrawl.run(wet, output, beam_args=beam_args, perplexity=perplexity,
+                    reference=commoncrawl.Reference(str(models / "ref" / "en.bin")))
+    print(manifest.render(output, manifest.load(output)))

@@ -94,7 +94,18 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     assert release.tokenizer["vocab_size"] < 32_000 and "32,000" in err
     assert release.sources["wikipedia"].tokens["documents"] == len(docs)
     plan = json.loads((tmp_path / "demo" / "mixture.json").read_text())
-    assert [s["source"] for s in plan["sources"]] == ["wikipedia"] and plan["renormalized"]
+    assert [s["source"] for s in plan["sources"]] == ["commoncrawl", "wikipedia"]
+
+    cc = release.sources["commoncrawl"]
+    cc.funnel.check()
+    pages = [d for s in cc.shards
+             for d in read_shard(str(tmp_path / "demo" / "commoncrawl" / s.name))]
+    assert pages and all(d.lang == "en" and d.meta["bucket"] in ("head", "middle")
+                         and d.meta["ref_score"] >= 0.25 for d in pages)
+    assert cc.funnel.dropped["language:not_en"] >= 5 and cc.counters["dedup/lines_removed"] > 0
+    assert cc.config["reference_classifier"]["threshold"] == 0.25
+    models = tmp_path / "demo" / "models"
+    assert (models / "lm" / "en.arpa.bin").exists() and (models / "ref" / "en.bin").exists()
 
     from llama_data.training import metrics
 

@@ -94,6 +94,12 @@ def test_validation_documents_never_appear_in_training(sequences):
         assert validation and all(len(v.tokens) == SEQ_LEN + 1 for v in validation)
 
 
+def test_a_source_with_too_little_held_out_has_no_validation_sequences(encoded_release):
+    plan = mixture.load_plan(str(encoded_release))
+    none_held = MixtureSequences(str(encoded_release), SEQ_LEN, 10, val_fraction=1e-9)
+    assert plan.sources and all(list(none_held.validation(s.source)) == [] for s in plan.sources)
+
+
 def test_a_release_without_tokens_or_with_a_plan_naming_absent_sources_is_refused(
         corpus_release, encoded_release, tmp_path):
     with pytest.raises(mixture.MixtureError, match="no mixture plan"):

@@ -227,6 +227,8 @@ class MixtureSequences:
         held_out = np.flatnonzero(is_validation(docs.id_hash, self.val_fraction))
         count = max(0, int((docs.end - docs.start)[held_out].sum()) - 1) // self.seq_len
         count = count if max_sequences is None else min(count, max_sequences)
+        if count == 0:  # a small source may hold out too little for one sequence
+            return
         starts = self._starts(docs, held_out, count)
         for j in range(count):
             yield self._assemble(j, source, held_out, starts[j])
