@@ -2,7 +2,7 @@
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench bench-train clean
+.PHONY: setup demo test bench bench-train bench-commoncrawl clean
 
 setup:
 	scripts/setup.sh
@@ -18,6 +18,10 @@ bench:
 	scripts/setup.sh bench
 	$(VENV)/bin/python bench/wikipedia.py
 	$(VENV)/bin/python bench/tokenizer.py
+
+bench-commoncrawl:
+	scripts/setup.sh bench
+	$(VENV)/bin/python bench/commoncrawl.py
 
 bench-train:
 	scripts/setup.sh bench

@@ -11,6 +11,8 @@ venv=.venv
 python="${PYTHON:-python3}"
 
 apt_packages=($(grep -v '^#' scripts/apt-packages.txt))
+# python-magic, for datatrove's WarcReader in bench/commoncrawl.py
+[[ ",$extras," == *,bench,* ]] && apt_packages+=(libmagic1)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -43,6 +43,29 @@ def test_normalize_line_is_ccnets_normalize(line, expected):
     assert ccnet.normalize_line(line) == expected
 
 
+def test_strip_accents_drops_every_combining_mark_and_nothing_else():
+    import unicodedata
+
+    # every code point, decomposed, in chunks: the regular expressions built from the Unicode
+    # database must agree with the per-character definition (category Mn), astral planes included
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    for start in range(0, len(everything), 4096):
+        chunk = everything[start:start + 4096]
+        nfd = unicodedata.normalize("NFD", chunk)
+        assert ccnet.strip_accents(chunk) == "".join(
+            c for c in nfd if unicodedata.category(c) != "Mn"), hex(ord(chunk[0]))
+
+
+def test_normalize_text_is_normalize_line_over_a_whole_text():
+    text = "Café 12\n  Naïve\tword «x»\n\nSECOND line ٣\x00"
+    assert ccnet.normalize_text(text) == 'cafe 00   naive word "x"  second line 0'
+    # the same words as line by line, where no control character sits inside a line
+    plain = text.replace("\t", " ").replace("\x00", "")
+    lines = [ccnet.normalize_line(line) for line in plain.split("\n")]
+    assert ccnet.normalize_text(plain).split() == " ".join(lines).split()
+    assert ccnet.normalize_text("ASCII\tonly 42\r\n") == "ascii only 00"
+
+
 def test_normalize_for_dedup_keeps_accents_and_removes_unicode_punctuation():
     assert ccnet.normalize_for_dedup(" «Café» 2023！ ok… ") == "café 0000 ok"
     assert ccnet.normalize_for_dedup("a\tb!") == "ab!"

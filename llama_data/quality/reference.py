@@ -28,7 +28,7 @@ from llama_data.document import Document
 from llama_data.errors import LlamaDataError
 from llama_data.filters import FilterResult
 from llama_data.io import atomic_path
-from llama_data.text.ccnet import normalize_line
+from llama_data.text.ccnet import normalize_text
 
 REF_THRESHOLD = 0.25  # RedPajama's: pages scoring under it are dropped
 MIN_CHARS = 1000
@@ -55,7 +55,7 @@ def normalize_url(url: str) -> str:
 
 def classifier_text(text: str) -> str:
     """One line of CCNet-normalised words (fastText reads one example per line)."""
-    return " ".join(line for line in map(normalize_line, text.split("\n")) if line)
+    return normalize_text(text)
 
 
 class ReferenceClassifier:

@@ -19,8 +19,10 @@ duplicate of anything and is never removed by dedup.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+import sys
 import unicodedata
 from collections.abc import Collection
 
@@ -63,22 +65,62 @@ UNICODE_PUNCT = {
     "►": "-",
 }
 
-_UNICODE_PUNCT_TABLE = str.maketrans(UNICODE_PUNCT)
+# A regular expression rather than str.translate: on non-ASCII text, translate looks every
+# character up in a dict, while the class compiles into a bitmap and only matches call back.
+_UNICODE_PUNCT_RE = re.compile(f"[{re.escape(''.join(UNICODE_PUNCT))}]")
 # C0 controls (0-31, so tab, newline and carriage return too), DEL and C1 controls (127-159).
 NON_PRINTING_CHARS = "".join(map(chr, [*range(0, 32), *range(127, 160)]))
 _NON_PRINTING_RE = re.compile(f"[{re.escape(NON_PRINTING_CHARS)}]")
 _PUNCT_OR_NON_PRINTING_RE = re.compile(
     f"[{re.escape(''.join(UNICODE_PUNCT) + NON_PRINTING_CHARS)}]")
 _DIGIT_RE = re.compile(r"\d")  # any unicode decimal digit ("٣", "０"), as CCNet's
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# The digit and non-printing rules for ASCII text in one str.translate (a fast path in CPython);
+# a line's non-printing characters are deleted, a whole text's become spaces (normalize_text).
+_ASCII_LINE = str.maketrans({**dict.fromkeys("0123456789", "0"),
+                             **dict.fromkeys(filter(str.isascii, NON_PRINTING_CHARS), None)})
+_ASCII_TEXT = str.maketrans({**dict.fromkeys("0123456789", "0"),
+                             **dict.fromkeys(filter(str.isascii, NON_PRINTING_CHARS), " ")})
 
 HASH_BYTES = 8
 BYTE_ORDER = "little"
 
 
+@functools.cache
+def _combining_marks() -> tuple[re.Pattern, re.Pattern]:
+    """Character classes of the combining marks (category Mn), built once per process: those of
+    the Basic Multilingual Plane (a class ``re`` compiles into a bitmap: fast) and the others
+    (a list of ranges: slow, so used only on text that has such characters)."""
+    ranges: list[list[int]] = []
+    for code in range(0x300, sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) == "Mn":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+
+    def char_class(spans: list[list[int]]) -> re.Pattern:
+        return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+                                        for a, b in spans) + "]")
+
+    return (char_class([r for r in ranges if r[1] <= 0xFFFF]),
+            char_class([r for r in ranges if r[0] > 0xFFFF]))
+
+
 def strip_accents(line: str) -> str:
     """Decompose (NFD) and drop the combining marks (category Mn): "é" -> "e"."""
-    nfd = unicodedata.normalize("NFD", line)
-    return "".join(c for c in nfd if unicodedata.category(c) != "Mn")
+    if line.isascii():
+        return line
+    basic, astral = _combining_marks()
+    line = basic.sub("", unicodedata.normalize("NFD", line))
+    return astral.sub("", line) if _ASTRAL.search(line) else line
+
+
+def _replace_punctuation(text: str) -> str:
+    """:data:`UNICODE_PUNCT`'s ASCII equivalents (its keys are all non-ASCII)."""
+    if text.isascii():
+        return text
+    return _UNICODE_PUNCT_RE.sub(lambda match: UNICODE_PUNCT[match.group()], text)
 
 
 def normalize_line(line: str) -> str:
@@ -94,13 +136,25 @@ def normalize_line(line: str) -> str:
     Like CCNet's, runs of inner spaces are kept as they are (not collapsed).
     """
     line = line.strip()
-    if not line:
-        return line
-    line = line.lower()
-    line = strip_accents(line)
-    line = _DIGIT_RE.sub("0", line)
-    line = line.translate(_UNICODE_PUNCT_TABLE)
-    return _NON_PRINTING_RE.sub("", line)
+    return _normalize(line, _ASCII_LINE, "") if line else line
+
+
+def normalize_text(text: str) -> str:
+    """:func:`normalize_line`'s rules over a whole text, with line breaks and other non-printing
+    characters turned into spaces rather than deleted: one line of words, as a fastText
+    classifier reads its examples. Line by line, so that only lines with non-ASCII characters
+    take the slower path."""
+    if text.isascii():
+        return _normalize(text, _ASCII_TEXT, " ").strip()
+    return " ".join(_normalize(line, _ASCII_TEXT, " ") for line in text.split("\n")).strip()
+
+
+def _normalize(text: str, ascii_table: dict[int, str | None], non_printing: str) -> str:
+    text = text.lower()
+    if text.isascii():  # the digit and non-printing rules in one translate; nothing else applies
+        return text.translate(ascii_table)
+    text = _DIGIT_RE.sub("0", strip_accents(text))
+    return _NON_PRINTING_RE.sub(non_printing, _replace_punctuation(text))
 
 
 def normalize_for_dedup(line: str) -> str:
