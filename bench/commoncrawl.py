@@ -108,6 +108,14 @@ def build_wet(folder: Path, repeat: int) -> Path:
     return path
 
 
+def require_corpus(script: str, inputs) -> None:
+    """Exit with one clear line when the shared corpus the bench reads is not there."""
+    missing = [str(p) for p in inputs if not p.is_file()]
+    if missing:
+        sys.exit(f"{script}: the shared corpus is missing (expected ../shared next to the "
+                 "repository): " + ", ".join(missing))
+
+
 def wikipedia_texts() -> list[str]:
     from llama_data.filters import Rejected, run_steps
     from llama_data.sources.wikipedia import DumpReader, wikipedia_steps
@@ -525,10 +533,7 @@ def main() -> None:
         tool, step, cfg_path = args.worker
         print(json.dumps(worker(tool, step, json.loads(Path(cfg_path).read_text()))))
         return
-    missing = [str(p) for p in INPUTS if not p.is_file()]
-    if missing:
-        sys.exit("bench/commoncrawl.py: the shared corpus is missing (expected ../shared next to "
-                 "the repository): " + ", ".join(missing))
+    require_corpus("bench/commoncrawl.py", INPUTS)
     if args.repeat < 1 or args.runs < 1:
         sys.exit("bench/commoncrawl.py: --repeat and --runs must be at least 1")
     try:
