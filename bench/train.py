@@ -42,7 +42,7 @@ RUN = textwrap.dedent("""
                                                y.flatten())
     model.to(device).train()
     optimizer = torch.optim.AdamW(param_groups(model, 0.1), lr=3e-4, betas=(0.9, 0.95),
-                                  fused=device == "cuda")
+                                  fused=True)  # as training/train.py, for both
     step_fn = torch.compile(loss_of) if compile_ else loss_of
     data = torch.randint(0, cfg.vocab_size, (steps + 2, batch, seq + 1), device=device)
     def step(i):

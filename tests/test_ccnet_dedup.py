@@ -56,6 +56,28 @@ def test_strip_accents_drops_every_combining_mark_and_nothing_else():
             c for c in nfd if unicodedata.category(c) != "Mn"), hex(ord(chunk[0]))
 
 
+def _ccnet_normalize(line: str, non_printing: str = "") -> str:
+    """CCNet's text_normalizer.normalize, step by step as CCNet writes it (no fast path); with
+    ``non_printing=" "``, what normalize_text does to a whole text before its final strip."""
+    import unicodedata
+
+    line = line.lower() if non_printing else line.strip().lower()
+    line = "".join(c for c in unicodedata.normalize("NFD", line)
+                   if unicodedata.category(c) != "Mn")
+    line = ccnet._DIGIT_RE.sub("0", line)
+    line = line.translate(str.maketrans(ccnet.UNICODE_PUNCT))
+    return "".join(non_printing if c in ccnet.NON_PRINTING_CHARS else c for c in line)
+
+
+def test_the_fast_paths_give_ccnets_normalisation_on_every_code_point():
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    lines = [everything[i:i + 300] for i in range(0, len(everything), 300)]
+    lines += ["Ｃafé １２ “x” – ´y´ ０٣", "plain ASCII 42\tline\x7f", "a\u0301\u2019b\xa0c…"]
+    for line in lines:
+        assert ccnet.normalize_line(line) == _ccnet_normalize(line), repr(line[:20])
+        assert ccnet.normalize_text(line) == _ccnet_normalize(line, " ").strip(), repr(line[:20])
+
+
 def test_normalize_text_is_normalize_line_over_a_whole_text():
     text = "Café 12\n  Naïve\tword «x»\n\nSECOND line ٣\x00"
     assert ccnet.normalize_text(text) == 'cafe 00   naive word "x"  second line 0'
