@@ -22,6 +22,7 @@ bench:
 bench-commoncrawl:
 	scripts/setup.sh bench
 	$(VENV)/bin/python bench/commoncrawl.py
+	$(VENV)/bin/python bench/html_extract.py
 
 bench-train:
 	scripts/setup.sh bench

@@ -247,26 +247,38 @@ class SourceSpec:
 def estimate_buckets(paths: Sequence[str], max_bytes: int) -> int:
     """Enough buckets that each holds about one shard, from the inputs' (compressed) sizes. HTTP
     inputs (a CommonCrawl paths list names tens of thousands) are sized from a few of them."""
-    from llama_data.remote import http_get, is_http
+    from llama_data.remote import is_http
 
-    total = 0.0
     web = [path for path in paths if is_http(path)]
-    for path in paths:
-        if not is_http(path):
-            fs, fs_path = fsspec.core.url_to_fs(path)
-            total += fs.size(fs_path) * EXPANSION.get(os.path.splitext(path)[1], 1.0)
-    sizes = []
-    for path in web[:HTTP_SIZE_SAMPLE]:
-        try:
-            response = http_get(path, 0, timeout=60)
-        except (OSError, http.client.HTTPException) as e:  # the job will count it unreadable
-            log.warning("%s: size unknown (%s)", path, e)
-            continue
-        response.body.close()
-        sizes.append((response.size or 0) * EXPANSION.get(os.path.splitext(path)[1], 1.0))
-    if sizes:
-        total += sum(sizes) / len(sizes) * len(web)
+    total = sum(_expanded(path, _size(path)) for path in paths if not is_http(path))
+    sampled = [_expanded(path, size) for path in web[:HTTP_SIZE_SAMPLE]
+               if (size := _http_size(path)) is not None]
+    if sampled:
+        total += sum(sampled) / len(sampled) * len(web)
     return max(1, math.ceil(total / max_bytes))
+
+
+def _expanded(path: str, size: int) -> float:
+    return size * EXPANSION.get(os.path.splitext(path)[1], 1.0)
+
+
+def _size(path: str) -> int:
+    fs, fs_path = fsspec.core.url_to_fs(path)
+    return fs.size(fs_path)
+
+
+def _http_size(url: str) -> int | None:
+    """The size an HTTP server announces for ``url``; None if it does not answer (the job will
+    count the file as unreadable)."""
+    from llama_data.remote import http_get
+
+    try:
+        response = http_get(url, 0, timeout=60)
+    except (OSError, http.client.HTTPException) as e:
+        log.warning("%s: size unknown (%s)", url, e)
+        return None
+    response.body.close()
+    return response.size or 0
 
 
 def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], release: str,

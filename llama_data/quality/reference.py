@@ -122,7 +122,7 @@ def select_examples(cited: set[str], docs: Callable[[], Iterable[Document]], see
     is matched by a negative's: per bucket, the pages with the smallest seeded hash of their id.
     """
     positives: dict[bytes, tuple[str, str | None]] = {}
-    stats: Counter[str] = Counter()
+    stats: Counter[str] = Counter(pages=0, cited_pages=0, cited_too_short=0)
     for doc in docs():
         stats["pages"] += 1
         if doc.url is None or normalize_url(doc.url) not in cited:
@@ -137,15 +137,21 @@ def select_examples(cited: set[str], docs: Callable[[], Iterable[Document]], see
     wanted = Counter(bucket for _, bucket in positives.values())
     heaps: dict[str | None, list[tuple[int, str]]] = {bucket: [] for bucket in wanted}
     for doc in docs():
-        heap = heaps.get(doc.meta.get("bucket"))
-        if heap is None or hashlib.sha1(doc.text.encode()).digest() in positives:
+        bucket = doc.meta.get("bucket")
+        heap = heaps.get(bucket)
+        if heap is None:
             continue
         # a heap of negated ranks: its top is the largest rank kept, so the smallest ranks stay
         entry = (-int.from_bytes(_rank(seed, doc.id)[:8], "big"), doc.text)
-        if len(heap) < wanted[doc.meta.get("bucket")]:
-            heapq.heappush(heap, entry)
-        elif entry > heap[0]:
+        full = len(heap) >= wanted[bucket]
+        if full and entry <= heap[0]:
+            continue
+        if hashlib.sha1(doc.text.encode()).digest() in positives:  # only pages that would enter
+            continue
+        if full:
             heapq.heapreplace(heap, entry)
+        else:
+            heapq.heappush(heap, entry)
     negatives = [text for bucket in sorted(heaps, key=str) for _, text in sorted(heaps[bucket])]
     return Examples([text for text, _ in positives.values()], negatives,
                     {**stats, "positives": len(positives), "negatives": len(negatives)})
