@@ -31,6 +31,14 @@ clean = WikitextCleaner(("File", "Image", "Datei", "Bild"), ("Category", "Katego
     ("word ({{lang|grc|x}}; {{IPA|y}}) more", "word more"),
     ("Dnipro (Greek: Borysthenes, {{lang|grc|x}}) flows", "Dnipro (Greek: Borysthenes) flows"),
     ("name ({{IPA|x}}, born 1900) and", "name (born 1900) and"),
+    # a table indented by a definition list, as MediaWiki accepts it (":" before "{|")
+    ("a\n: {| style=\"width:50%\"\n|-\n| c1 || c2\n|}\nb", "a\n\nb"),
+    ("a\n:: \t{|\n| c1\n  |}\nb", "a\n\nb"),
+    ("a {| b |} c", "a {| b |} c"),  # not at a line start: text
+    ("x: {| y\nz", "x: {| y\nz"),  # not after an indent alone: text
+    # a link target broken across lines: its label, or its title
+    ("see [[Target\n|the label]] and [[Other\npage]] too", "see the label and Other page too"),
+    ("a [[File:X.jpg\n|thumb|caption]] [[Category:Y\n]] b", "a b"),
 ])
 def test_markup_becomes_plain_text(wikitext, expected):
     assert clean(wikitext) == expected
@@ -46,3 +54,37 @@ def test_redirects_in_any_language():
     assert is_redirect("#WEITERLEITUNG [[Ziel]]")
     assert is_redirect("  #перенаправление [[Цель]]")
     assert not is_redirect("# a numbered list item")
+
+
+# An article written for this test: a definition-list table and links broken across lines, as met
+# in a real dump; the expected text is worked out by hand from what a reader sees on the page.
+ARTICLE = """'''Riverton''' is a town.<ref>{{cite web|url=http://x.org}}</ref>
+
+== Climate ==
+The climate is mild.
+: {| class="wikitable" style="text-align:center; width:60%"
+|+ Monthly means
+|-
+! Month !! Jan !! Feb
+|-
+| High || 5 || 7
+|-
+| Low || {{convert|-2|C}} || −1
+|}
+Snow falls in [[Winter
+|the cold months]], mostly on the [[Riverton
+Hills]].
+[[Category:Towns
+]]"""
+
+ARTICLE_TEXT = """Riverton is a town.
+
+Climate
+
+The climate is mild.
+
+Snow falls in the cold months, mostly on the Riverton Hills."""
+
+
+def test_indented_table_and_broken_links_in_an_article():
+    assert clean(ARTICLE) == ARTICLE_TEXT

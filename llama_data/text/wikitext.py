@@ -42,6 +42,12 @@ _LINE_EDGES = re.compile(r" \n ?|\n ")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _MARKUP_IN_TEXT = re.compile(r"\[\[|\]\]|\{\{|\}\}|\{\||\|\}")
 _REDIRECT = re.compile(r"^\s*#\s*\S+\s*:?\s*\[\[", re.U)
+# What may precede "{|" on its line for it to open a table: MediaWiki trims the line and accepts
+# definition-list indents (": {|" indents the whole table).
+_TABLE_INDENT = re.compile(r"[ \t]*:*[ \t]*")
+# A link target broken across lines ("[[Target\n|label]]"), which the tokenizer leaves as text.
+# Title characters exclude []{}|<>, so each match stops at the next bracket: one linear scan.
+_BROKEN_TARGET = re.compile(r"\[\[([^\[\]{}|<>\n]*\n[^\[\]{}|<>]*)(?=\||\]\])")
 
 
 def strip_nested(text: str) -> str:
@@ -56,9 +62,8 @@ def strip_nested(text: str) -> str:
     for match in _NESTED.finditer(text):
         token = match.group()
         if token in ("{{", "{|"):
-            at_line_start = match.start() == 0 or text[match.start() - 1] == "\n"
-            if token == "{|" and not (stack or at_line_start):
-                continue  # "{|" opens a table only at the start of a line
+            if token == "{|" and not (stack or _opens_table(text, match.start())):
+                continue
             if not stack:
                 out.append(text[start:match.start()])
             stack.append(token)
@@ -69,6 +74,16 @@ def strip_nested(text: str) -> str:
     if not stack:
         out.append(text[start:])
     return "".join(out)
+
+
+def _opens_table(text: str, at: int) -> bool:
+    """Whether "{|" at ``at`` opens a table: first on its line, after spaces or a ":" indent."""
+    line_start = text.rfind("\n", 0, at) + 1
+    return _TABLE_INDENT.fullmatch(text, line_start, at) is not None
+
+
+def _join_target(match: re.Match) -> str:
+    return "[[" + " ".join(match.group(1).split())
 
 
 def is_redirect(wikitext: str) -> bool:
@@ -118,6 +133,7 @@ class WikitextCleaner:
 
     def clean(self, wikitext: str) -> str:
         text = strip_nested(_REF.sub("", _COMMENT.sub("", wikitext)))
+        text = _BROKEN_TARGET.sub(_join_target, text)  # the link's label, or its title, is shown
         # Bold/italic quotes are cut by a regex after the walk: the tokenizer's style handling is
         # slow and leaves unbalanced quotes behind as text.
         tokens = self._tokenizer.tokenize(text, 0, True)
