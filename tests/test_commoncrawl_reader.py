@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import gzip
 import re
+import tracemalloc
 import uuid
+import zlib
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from llama_data.document import Document
@@ -145,7 +148,7 @@ def test_truncated_gzip_keeps_records_before_and_reports_once(tmp_path):
     path = tmp_path / "cut.warc.wet.gz"
     data = write_warc(path, [WARCINFO, *(wet(i) for i in range(5))]).read_bytes()
     path.write_bytes(data[:-100])
-    reader, docs, errors = read(path)
+    _, docs, errors = read(path)
     assert [d.url for d in docs] == [f"http://example.com/{i}" for i in range(4)]
     assert len(errors) == 1 and isinstance(errors[0], TruncatedInput)
     assert str(path) in str(errors[0]) and "record 6" in str(errors[0])
@@ -163,7 +166,7 @@ def test_plain_file_cut_inside_a_record(tmp_path):
 def test_garbage_between_records_is_one_error_and_reading_goes_on(tmp_path, name):
     garbage = b"this is not a WARC record\r\n\r\n"
     path = write_warc(tmp_path / name, [wet(1), garbage, wet(2), wet(3)])
-    reader, docs, errors = read(path)
+    _, docs, errors = read(path)
     assert [d.url for d in docs] == [f"http://example.com/{i}" for i in (1, 2, 3)]
     assert len(errors) == 1 and isinstance(errors[0], MalformedRecord)
     assert str(path) in str(errors[0]) and "after record 1" in str(errors[0])
@@ -197,3 +200,113 @@ def test_bad_records_are_reported_one_each_and_the_rest_read(tmp_path):
     assert "record 6" in str(errors[2]) and "record of 5000 bytes over the limit" in str(errors[2])
     assert all(str(path) in str(e) for e in errors)
     assert len(docs) + len(errors) + reader.skipped == reader.records == 7
+
+
+# --- HTTP bodies kept as sent (wget, warcio, Browsertrix): chunked and/or compressed ---
+
+PAGE = ("<html><head><title>Encoded</title></head><body><article><h1>Rivers of Europe</h1>"
+        "<p>{}</p></article></body></html>").format("The Rhine flows north to the sea. " * 30)
+PAGE_TEXT = "Rivers of Europe\n\n" + ("The Rhine flows north to the sea. " * 30).strip()
+
+
+def encoded_response(n: int, body: bytes, headers: dict[str, str]) -> bytes:
+    """A response whose HTTP headers say how ``body`` was encoded, as a crawler stores it."""
+    http = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    return record("response", http.encode() + body, f"http://example.com/{n}",
+                  "application/http; msgtype=response")
+
+
+def chunked(body: bytes, size: int = 100) -> bytes:
+    """HTTP/1.1 chunked framing written by hand (RFC 9112 7.1), a chunk extension on the first."""
+    chunks = [body[i:i + size] for i in range(0, len(body), size)]
+    framed = [b"%x%s\r\n%s\r\n" % (len(c), b";name=value" if i == 0 else b"", c)
+              for i, c in enumerate(chunks)]
+    return b"".join(framed) + b"0\r\n\r\n"
+
+
+def raw_deflate(body: bytes) -> bytes:
+    encoder = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return encoder.compress(body) + encoder.flush()
+
+
+def brotli(body: bytes) -> bytes:
+    return pa.compress(body, codec="brotli", asbytes=True)
+
+
+HTML = PAGE.encode()
+ENCODED = {
+    "identity": (HTML, {}),
+    "gzip": (gzip.compress(HTML), {"Content-Encoding": "gzip"}),
+    "x-gzip": (gzip.compress(HTML), {"Content-Encoding": "x-gzip"}),
+    "deflate-zlib": (zlib.compress(HTML), {"Content-Encoding": "deflate"}),
+    "deflate-raw": (raw_deflate(HTML), {"Content-Encoding": "deflate"}),
+    "br": (brotli(HTML), {"Content-Encoding": "br"}),
+    "zstd": (pa.compress(HTML, codec="zstd", asbytes=True), {"Content-Encoding": "zstd"}),
+    "gzip-then-br": (brotli(gzip.compress(HTML)), {"Content-Encoding": "gzip, br"}),
+    "chunked": (chunked(HTML), {"Transfer-Encoding": "chunked"}),
+    "chunked-gzip": (chunked(gzip.compress(HTML)),
+                     {"Content-Encoding": "GZIP", "Transfer-Encoding": "chunked"}),
+    # header kept, body stored de-chunked (warcio reads it as it is, and so do we)
+    "chunked-header-only": (HTML, {"Transfer-Encoding": "chunked"}),
+}
+
+
+@pytest.mark.parametrize("kind", ENCODED)
+def test_encoded_http_bodies_give_the_page_text(tmp_path, kind):
+    body, headers = ENCODED[kind]
+    assert kind in ("identity", "chunked-header-only") or body != HTML
+    path = write_warc(tmp_path / f"{kind}.warc", [WARCINFO, encoded_response(1, body, headers),
+                                                  wet(2)])
+    reader, docs, errors = read(path, fmt="warc")
+    assert errors == [] and len(docs) == 1 and reader.skipped == 2
+    assert docs[0].text == PAGE_TEXT
+
+
+def bad_bodies() -> dict[str, tuple[bytes, dict[str, str], str]]:
+    packed = gzip.compress(HTML)
+    return {
+        "corrupt-gzip": (packed[:20] + b"\xff" * 16 + packed[36:], {"Content-Encoding": "gzip"},
+                         "not valid gzip"),
+        "cut-gzip": (packed[:-30], {"Content-Encoding": "gzip"}, "not valid gzip"),
+        "cut-br": (brotli(HTML)[:-10], {"Content-Encoding": "br"}, "not valid br"),
+        "cut-chunked": (chunked(HTML)[:-200], {"Transfer-Encoding": "chunked"},
+                        "chunked HTTP body is cut or corrupt"),
+        "unknown-coding": (HTML, {"Content-Encoding": "compress"}, "unsupported HTTP coding"),
+    }
+
+
+@pytest.mark.parametrize("kind", bad_bodies())
+def test_a_body_that_does_not_decode_is_one_error_with_its_position(tmp_path, kind):
+    body, headers, message = bad_bodies()[kind]
+    bad = encoded_response(1, body, headers)
+    path = write_warc(tmp_path / "bad.warc", [WARCINFO, bad, encoded_response(2, HTML, {})])
+    reader, docs, errors = read(path)
+    assert [d.text for d in docs] == [PAGE_TEXT]
+    assert len(errors) == 1 and isinstance(errors[0], MalformedRecord)
+    assert message in str(errors[0]) and str(path) in str(errors[0])
+    assert f"record 2, byte {len(WARCINFO)}" in str(errors[0])  # the bad record's offset
+    assert len(docs) + len(errors) + reader.skipped == reader.records == 3
+
+
+@pytest.mark.parametrize("encode, coding", [(lambda b: gzip.compress(b, 1), "gzip"),
+                                            (brotli, "br")])
+def test_a_decompression_bomb_is_one_error_in_bounded_memory(tmp_path, encode, coding):
+    limit = 1 << 20
+    bomb = encode(b"<p>" + b"a" * (64 << 20))
+    assert len(bomb) < limit  # the stored record is within the limit, its decoded body is not
+    path = write_warc(tmp_path / "bomb.warc", [
+        WARCINFO, encoded_response(1, bomb, {"Content-Encoding": coding}),
+        encoded_response(2, gzip.compress(HTML), {"Content-Encoding": "gzip"})])
+    del bomb
+    tracemalloc.start()
+    try:
+        _, docs, errors = read(path, max_bytes=limit)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [d.text for d in docs] == [PAGE_TEXT]
+    assert len(errors) == 1 and isinstance(errors[0], MalformedRecord)
+    assert f"decodes to more than the limit of {limit} bytes" in str(errors[0])
+    assert f"record 2, byte {len(WARCINFO)}" in str(errors[0])
+    assert peak < 8 * limit  # the 64 MiB body is never held

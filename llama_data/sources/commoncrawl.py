@@ -1,9 +1,11 @@
 """Common Crawl WARC and WET files (``*.warc[.gz]``, ``*.warc.wet[.gz]``) -> one Document per page.
 
 WET ``conversion`` records already hold the page text (what CCNet starts from); WARC ``response``
-records hold the HTML, turned into main-content text with Resiliparse. Records that are not pages
-(warcinfo, request, metadata, non-HTML responses) are not documents: they are counted in ``skipped``
-so that documents + errors + skipped accounts for every record.
+records hold the HTML, turned into main-content text with Resiliparse; a body kept as the server
+sent it (chunked, gzip, deflate, br, zstd: WARCs from wget, warcio, Browsertrix) is decoded first,
+to at most ``max_bytes``. Records that are not pages (warcinfo, request, metadata, non-HTML
+responses) are not documents: they are counted in ``skipped`` so that documents + errors + skipped
+accounts for every record.
 
 FastWARC parses the records, but it is given the stream that :func:`llama_data.io.open_input` has
 already decompressed: FastWARC's own gzip reader stops silently at a cut or damaged stream, which
@@ -26,6 +28,7 @@ from resiliparse.parse.html import HTMLTree
 from llama_data.document import Document
 from llama_data.errors import InputError, InvalidEncoding, MalformedRecord, TruncatedInput
 from llama_data.io import COMPRESSION_ERRORS, open_input
+from llama_data.sources.http_body import BodyError, decode_body
 
 SOURCE = "commoncrawl"
 
@@ -69,9 +72,10 @@ class WarcReader:
     """Iterate one WARC or WET file: a Document per page, or an :class:`InputError` for what
     cannot be read; it never raises for bad input.
 
-    Per record (reading goes on): an empty payload, one over ``max_bytes`` or without a URI/ID
-    (:class:`MalformedRecord`), a WET text that is not UTF-8 (:class:`InvalidEncoding`). Garbage or
-    an unparseable header between records is one :class:`MalformedRecord`, after which reading
+    Per record (reading goes on): an empty payload, one over ``max_bytes`` (stored, or decoded from
+    its HTTP coding), without a URI/ID or with a body that does not decode
+    (:class:`MalformedRecord`), a WET text that is not UTF-8 (:class:`InvalidEncoding`). Garbage
+    or an unparseable header between records is one :class:`MalformedRecord`, after which reading
     resumes at the next ``WARC/1.x`` line. A cut or corrupt file is one :class:`TruncatedInput` and
     ends it, keeping the records before.
 
@@ -178,15 +182,18 @@ class WarcReader:
         if not url or not record_id:
             return MalformedRecord(self.path, "record without WARC-Target-URI or WARC-Record-ID",
                                    where)
+        if html:
+            http = record.http_headers
+            try:
+                payload = decode_body(payload, http.get("Transfer-Encoding", ""),
+                                      http.get("Content-Encoding", ""), self.max_bytes)
+            except BodyError as e:
+                return MalformedRecord(self.path, str(e), where)
         if not payload.strip():
             return MalformedRecord(self.path, "empty record", where)
         meta = {"warc_record_id": record_id, "date": record.headers.get("WARC-Date"),
                 "format": self._format}
         if html:
-            coding = record.http_headers.get("Content-Encoding", "identity").strip().lower()
-            if coding != "identity":
-                return MalformedRecord(self.path, f"HTTP body still compressed ({coding}); Common "
-                                       "Crawl stores bodies decoded", where)
             encoding = _html_encoding(record, payload)
             tree = HTMLTree.parse_from_bytes(payload, encoding)
             text = extract_plain_text(tree, main_content=True)
