@@ -202,37 +202,60 @@ def make_plan(total_tokens: int, weights: dict[str, float], available: Mapping[s
         have = None if available is None else available.get(source)
         epochs = target / have if have else None
         if epochs is not None and epochs > max_epochs:
-            warnings.append(f"{source}: {epochs:.2f} epochs, more than --max-epochs {max_epochs:g} "
+            warnings.append(f"{source}: {format_epochs(epochs)} epochs, more than --max-epochs {max_epochs:g} "
                             f"(its text would be repeated that often)")
         sources.append(SourcePlan(source, weight, target, have, epochs,
                                   None if disk_bytes is None else disk_bytes.get(source)))
     return Plan(total_tokens, sources, missing, warnings, renormalized=bool(missing))
 
 
+# (header, minimum width): the widths of a table of ordinary figures; a longer cell widens its
+# column, so that columns never run together.
+_COLUMNS = (("source", 16), ("share", 8), ("target", 10), ("available", 11), ("epochs", 8),
+            ("disk", 11))
+
+
 def render(plan: Plan) -> str:
     """The plan as the table ``llama-data mix`` prints; ``-`` where a number is not known."""
     def row(name: str, weight: float, target: int, have: int | None, epochs: float | None,
-            size: int | None) -> str:
-        return (f"{name:<16}{weight:>8.1%}{format_count(target):>10}"
-                f"{'-' if have is None else format_count(have):>11}"
-                f"{'-' if epochs is None else f'{epochs:.2f}':>8}"
-                f"{'-' if size is None else format_bytes(size):>11}")
+            size: int | None) -> list[str]:
+        return [name, f"{weight:.1%}", format_count(target),
+                "-" if have is None else format_count(have),
+                "-" if epochs is None else format_epochs(epochs),
+                "-" if size is None else format_bytes(size)]
 
-    header = f"{'source':<16}{'share':>8}{'target':>10}{'available':>11}{'epochs':>8}{'disk':>11}"
-    rule = "-" * len(header)
-    lines = [header, rule]
-    lines += [row(s.source, s.weight, s.target_tokens, s.available_tokens, s.epochs, s.disk_bytes)
-              for s in plan.sources]
+    rows = [row(s.source, s.weight, s.target_tokens, s.available_tokens, s.epochs, s.disk_bytes)
+            for s in plan.sources]
     available = [s.available_tokens for s in plan.sources]
     disk = [s.disk_bytes for s in plan.sources]
     have = None if None in available else sum(available)
-    lines += [rule, row("total", sum(s.weight for s in plan.sources), plan.target_tokens, have,
-                        plan.target_tokens / have if have else None,
-                        None if None in disk else sum(disk))]
+    total = row("total", sum(s.weight for s in plan.sources), plan.target_tokens, have,
+                plan.target_tokens / have if have else None, None if None in disk else sum(disk))
+    header, *body = _aligned([[name for name, _ in _COLUMNS], *rows, total])
+    rule = "-" * len(header)
+    lines = [header, rule, *body[:-1], rule, body[-1]]
     if plan.missing:
         lines.append(f"missing, dropped and the other weights rescaled: {', '.join(plan.missing)}")
     lines += [f"warning: {w}" for w in plan.warnings]
     return "\n".join(lines)
+
+
+def format_epochs(epochs: float) -> str:
+    """Two decimals from 0.01 to 999.99 (``"1.10"``), else two significant digits in short
+    scientific form (``"2.2e8"``, ``"1.5e-7"``): at most 8 characters, whatever the value."""
+    if epochs == 0 or 0.01 <= epochs < 999.995:
+        return f"{epochs:.2f}"
+    mantissa, exponent = f"{epochs:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Rows of cells as text lines: the first column left-aligned, the others right-aligned, each
+    at least as wide as ``_COLUMNS`` says and 2 characters wider than its longest cell."""
+    widths = [max(minimum, *(len(r[i]) + 2 for r in rows))
+              for i, (_, minimum) in enumerate(_COLUMNS)]
+    return [cells[0].ljust(widths[0]) + "".join(c.rjust(w) for c, w in zip(cells[1:], widths[1:]))
+            for cells in rows]
 
 
 MIXTURE_FILE = "mixture.json"
