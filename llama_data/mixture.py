@@ -202,8 +202,8 @@ def make_plan(total_tokens: int, weights: dict[str, float], available: Mapping[s
         have = None if available is None else available.get(source)
         epochs = target / have if have else None
         if epochs is not None and epochs > max_epochs:
-            warnings.append(f"{source}: {format_epochs(epochs)} epochs, more than --max-epochs {max_epochs:g} "
-                            f"(its text would be repeated that often)")
+            warnings.append(f"{source}: {format_epochs(epochs)} epochs, more than --max-epochs "
+                            f"{max_epochs:g} (its text would be repeated that often)")
         sources.append(SourcePlan(source, weight, target, have, epochs,
                                   None if disk_bytes is None else disk_bytes.get(source)))
     return Plan(total_tokens, sources, missing, warnings, renormalized=bool(missing))
