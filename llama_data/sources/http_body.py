@@ -60,7 +60,10 @@ def _dechunk(body: bytes) -> bytes:
         if pos > len(body):
             break
         parts.append(body[start:pos])
-        pos += 2 if body.startswith(b"\r\n", pos) else body.startswith(b"\n", pos)
+        if body.startswith(b"\r\n", pos):
+            pos += 2
+        elif body.startswith(b"\n", pos):
+            pos += 1
     if pos == 0:
         return body
     raise BodyError(f"chunked HTTP body is cut or corrupt at body byte {min(pos, len(body))}")
