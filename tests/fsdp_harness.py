@@ -41,14 +41,14 @@ def recording() -> Iterator[list[list[torch.Tensor]]]:
         handle.remove()
 
 
+_fully_shard = fsdp.fully_shard
+
+
 def _summing_fully_shard(module: torch.nn.Module, **kwargs) -> torch.nn.Module:
     sharded = _fully_shard(module, **kwargs)
     sharded.set_force_sum_reduction_for_comms(True)  # gloo has no pre-multiplied sum
     sharded.set_gradient_divide_factor(1.0)  # nothing divides the sum by the world size
     return sharded
-
-
-_fully_shard = fsdp.fully_shard
 
 
 def main() -> None:
