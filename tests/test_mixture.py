@@ -78,8 +78,8 @@ def test_a_hand_worked_plan():
                      max_epochs=3.0)
     assert [(s.source, s.target_tokens, s.available_tokens, s.epochs) for s in plan.sources] == [
         ("commoncrawl", 500, 250, 2.0), ("c4", 300, 600, 0.5), ("wikipedia", 200, 50, 4.0)]
-    assert plan.warnings == ["wikipedia: 4.00 epochs, more than --max-epochs 3 (its text would be "
-                             "repeated that often)"]
+    warning = "wikipedia: 4.00 epochs, more than --max-epochs 3 (its text would be repeated "
+    assert plan.warnings == [warning + "that often)"]
     assert plan.missing == [] and not plan.renormalized and plan.target_tokens == 1000
 
 
