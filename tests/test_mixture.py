@@ -1,3 +1,6 @@
+"""The mixture plan, against the LLaMA paper's Table 1 typed here from the paper and against
+hand-worked plans."""
+
 from __future__ import annotations
 
 import json
@@ -8,14 +11,22 @@ from llama_data import mixture
 from llama_data.errors import LlamaDataError
 from llama_data.mixture import MixtureError, Plan, make_plan, parse_count
 
-PAPER_EPOCHS = {"commoncrawl": 1.10, "c4": 1.06, "github": 0.64, "wikipedia": 2.45,
-                "books": 2.23, "arxiv": 1.06, "stackexchange": 1.03}
-TABLE1_WEIGHTS = mixture.load_weights("table1")
-
-
-def paper_available(total: int = 1_400_000_000_000) -> dict[str, int]:
-    """The tokens per source that Table 1's epochs imply at 1.4T."""
-    return {s: round(total * w / PAPER_EPOCHS[s]) for s, w in TABLE1_WEIGHTS.items()}
+# Touvron et al. 2023, "LLaMA: Open and Efficient Foundation Language Models", Table 1, as printed:
+# source, sampling proportion, epochs (at 1.4T tokens), disk size.
+PAPER_TABLE1 = [
+    ("CommonCrawl", "67.0%", "1.10", "3.3 TB"),
+    ("C4", "15.0%", "1.06", "783 GB"),
+    ("Github", "4.5%", "0.64", "328 GB"),
+    ("Wikipedia", "4.5%", "2.45", "83 GB"),
+    ("Books", "4.5%", "2.23", "85 GB"),
+    ("ArXiv", "2.5%", "1.06", "92 GB"),
+    ("StackExchange", "2.0%", "1.03", "78 GB"),
+]
+UNITS = {"GB": 10**9, "TB": 10**12}
+PAPER = {name.lower(): (float(share.rstrip("%")) / 100, float(epochs),
+                        round(float(size.split()[0]) * UNITS[size.split()[1]]))
+         for name, share, epochs, size in PAPER_TABLE1}
+PAPER_WEIGHTS = {source: weight for source, (weight, _, _) in PAPER.items()}
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -54,59 +65,73 @@ def test_format_bytes():
 
 
 def test_table1_is_the_paper():
-    assert mixture.SOURCES == tuple(PAPER_EPOCHS)
-    assert sum(TABLE1_WEIGHTS.values()) == pytest.approx(1)
-    assert mixture.TABLE1["commoncrawl"] == mixture.Table1Row(0.67, 1.10, 3_300_000_000_000)
-    assert mixture.TABLE1["c4"].disk_bytes == 783_000_000_000
-    assert {s: r.epochs for s, r in mixture.TABLE1.items()} == PAPER_EPOCHS
+    assert mixture.SOURCES == tuple(PAPER)  # the paper's order
+    assert {s: (r.weight, r.epochs, r.disk_bytes) for s, r in mixture.TABLE1.items()} == PAPER
+    assert mixture.load_weights("table1") == PAPER_WEIGHTS
     assert issubclass(MixtureError, LlamaDataError)
 
 
-def test_table1_plan_gives_the_paper_epochs():
-    total = parse_count("1.4T")
-    plan = make_plan(total, TABLE1_WEIGHTS, paper_available())
-    assert [s.source for s in plan.sources] == list(mixture.SOURCES)
-    assert {s.source: round(s.epochs, 2) for s in plan.sources} == PAPER_EPOCHS
-    assert abs(plan.target_tokens - total) <= len(plan.sources)
-    assert plan.sources[0].target_tokens == 938_000_000_000
-    assert plan.missing == [] and plan.warnings == [] and not plan.renormalized
+def test_a_hand_worked_plan():
+    # 1,000 tokens at 50/30/20: targets 500, 300, 200; epochs 500/250, 300/600, 200/50
+    weights = {"commoncrawl": 0.5, "c4": 0.3, "wikipedia": 0.2}
+    plan = make_plan(1000, weights, {"commoncrawl": 250, "c4": 600, "wikipedia": 50},
+                     max_epochs=3.0)
+    assert [(s.source, s.target_tokens, s.available_tokens, s.epochs) for s in plan.sources] == [
+        ("commoncrawl", 500, 250, 2.0), ("c4", 300, 600, 0.5), ("wikipedia", 200, 50, 4.0)]
+    warning = "wikipedia: 4.00 epochs, more than --max-epochs 3 (its text would be repeated "
+    assert plan.warnings == [warning + "that often)"]
+    assert plan.missing == [] and not plan.renormalized and plan.target_tokens == 1000
+
+
+def test_the_paper_total_splits_into_the_papers_shares():
+    # 1.4T x 67% = 938B, x 15% = 210B, x 4.5% = 63B, x 2.5% = 35B, x 2% = 28B
+    plan = make_plan(parse_count("1.4T"), PAPER_WEIGHTS, None)
+    billions = [938, 210, 63, 63, 63, 35, 28]
+    assert [s.target_tokens for s in plan.sources] == [b * 10**9 for b in billions]
+    assert plan.target_tokens == 1_400_000_000_000
 
 
 def test_plan_without_a_release():
-    plan = make_plan(1_000_000, TABLE1_WEIGHTS, None)
+    plan = make_plan(1_000_000, PAPER_WEIGHTS, None)
     assert [s.target_tokens for s in plan.sources] == [670_000, 150_000, 45_000, 45_000, 45_000,
                                                        25_000, 20_000]
     assert all(s.available_tokens is None and s.epochs is None for s in plan.sources)
     assert plan.missing == []
 
 
+# Tokens a release could hold: round numbers, not derived from the paper's epochs.
+AVAILABLE = {"commoncrawl": 800 * 10**9, "c4": 200 * 10**9, "github": 100 * 10**9,
+             "wikipedia": 25 * 10**9, "books": 40 * 10**9, "arxiv": 30 * 10**9,
+             "stackexchange": 20 * 10**9}
+
+
 def test_missing_sources_are_an_error_without_renormalize():
-    available = paper_available()
+    available = dict(AVAILABLE)
     del available["github"]
     available["arxiv"] = 0
     with pytest.raises(MixtureError, match="github, arxiv") as e:
-        make_plan(10**12, TABLE1_WEIGHTS, available)
+        make_plan(10**12, PAPER_WEIGHTS, available)
     assert "--renormalize" in str(e.value) and "--available" in str(e.value)
 
 
 def test_renormalize_drops_missing_and_keeps_proportions():
-    available = paper_available()
+    available = dict(AVAILABLE)
     del available["github"]
     del available["books"]
-    plan = make_plan(10**12, TABLE1_WEIGHTS, available, renormalize=True)
+    plan = make_plan(10**12, PAPER_WEIGHTS, available, renormalize=True)
     assert plan.renormalized and plan.missing == ["github", "books"]
-    weights = {s.source: s.weight for s in plan.sources}
-    assert list(weights) == ["commoncrawl", "c4", "wikipedia", "arxiv", "stackexchange"]
-    assert sum(weights.values()) == pytest.approx(1, abs=1e-12)
-    assert weights["commoncrawl"] / weights["c4"] == pytest.approx(0.67 / 0.15)
-    assert weights["wikipedia"] == pytest.approx(0.045 / 0.91)
-    assert abs(plan.target_tokens - 10**12) <= len(plan.sources)
+    # 9% dropped: the others are scaled by 1/0.91, e.g. 67/91 of 1e12 = 736,263,736,263.7
+    assert [(s.source, s.target_tokens) for s in plan.sources] == [
+        ("commoncrawl", 736_263_736_264), ("c4", 164_835_164_835), ("wikipedia", 49_450_549_451),
+        ("arxiv", 27_472_527_473), ("stackexchange", 21_978_021_978)]
+    assert [s.weight for s in plan.sources] == pytest.approx([67 / 91, 15 / 91, 4.5 / 91,
+                                                              2.5 / 91, 2 / 91], rel=1e-12)
 
 
 def test_renormalize_with_nothing_missing_changes_nothing():
-    plan = make_plan(10**12, TABLE1_WEIGHTS, paper_available(), renormalize=True)
-    assert not plan.renormalized
-    assert [s.weight for s in plan.sources] == pytest.approx(list(TABLE1_WEIGHTS.values()))
+    plan = make_plan(10**12, PAPER_WEIGHTS, AVAILABLE, renormalize=True)
+    assert not plan.renormalized and plan.missing == []
+    assert [s.weight for s in plan.sources] == pytest.approx(list(PAPER_WEIGHTS.values()))
 
 
 def test_a_zero_weight_source_is_not_missing():
@@ -118,24 +143,23 @@ def test_a_zero_weight_source_is_not_missing():
 
 
 def test_too_many_epochs_warns():
-    available = paper_available()
-    available["wikipedia"] = 10_000_000_000
-    plan = make_plan(parse_count("1.4T"), TABLE1_WEIGHTS, available, max_epochs=4.0)
-    assert plan.warnings == [w for w in plan.warnings if w.startswith("wikipedia: 6.30 epochs")]
-    assert len(plan.warnings) == 1
-    assert make_plan(parse_count("1.4T"), TABLE1_WEIGHTS, available, max_epochs=7).warnings == []
+    # wikipedia: 4.5% of 1.4T = 63B tokens from 10B available = 6.30 epochs
+    available = {**AVAILABLE, "wikipedia": 10 * 10**9}
+    plan = make_plan(parse_count("1.4T"), PAPER_WEIGHTS, available, max_epochs=4.0)
+    assert [w.split(",")[0] for w in plan.warnings] == ["wikipedia: 6.30 epochs"]
+    assert make_plan(parse_count("1.4T"), PAPER_WEIGHTS, available, max_epochs=7).warnings == []
 
 
 @pytest.mark.parametrize("total", [0, -1])
 def test_no_tokens_is_impossible(total):
     with pytest.raises(MixtureError, match="positive"):
-        make_plan(total, TABLE1_WEIGHTS, None)
+        make_plan(total, PAPER_WEIGHTS, None)
 
 
 def test_every_source_missing_is_impossible():
     for renormalize in (False, True):
         with pytest.raises(MixtureError, match="any weighted source"):
-            make_plan(10**12, TABLE1_WEIGHTS, {"commoncrawl": 0}, renormalize=renormalize)
+            make_plan(10**12, PAPER_WEIGHTS, {"commoncrawl": 0}, renormalize=renormalize)
 
 
 def test_make_plan_checks_weights():
@@ -143,11 +167,6 @@ def test_make_plan_checks_weights():
         make_plan(100, {"commoncrawl": 0.9}, None)
     with pytest.raises(MixtureError, match="unknown source 'reddit'"):
         make_plan(100, {"reddit": 1.0}, None)
-
-
-def test_load_weights_table1():
-    assert TABLE1_WEIGHTS == {s: r.weight for s, r in mixture.TABLE1.items()}
-    assert list(TABLE1_WEIGHTS) == list(mixture.SOURCES)
 
 
 def test_load_weights_file(tmp_path):
@@ -187,10 +206,10 @@ def test_load_weights_tolerates_rounding(tmp_path):
 
 
 def test_plan_json_round_trip():
-    disk = {s: r.disk_bytes for s, r in mixture.TABLE1.items()}
-    available = paper_available()
+    disk = {s: size for s, (_, _, size) in PAPER.items()}
+    available = dict(AVAILABLE)
     del available["books"]
-    plan = make_plan(parse_count("1.4T"), TABLE1_WEIGHTS, available, disk, renormalize=True,
+    plan = make_plan(parse_count("1.4T"), PAPER_WEIGHTS, available, disk, renormalize=True,
                      max_epochs=2.0)
     data = json.loads(json.dumps(plan.to_json()))
     assert data["format"] == "llama-data-mixture" and data["format_version"] == 1
@@ -203,31 +222,31 @@ def test_plan_json_round_trip():
 def test_plan_from_json_refuses_other_files():
     with pytest.raises(MixtureError, match="not a llama-data mixture plan"):
         Plan.from_json({"format": "llama-data-manifest"})
-    data = make_plan(100, TABLE1_WEIGHTS, None).to_json()
+    data = make_plan(100, PAPER_WEIGHTS, None).to_json()
     del data["sources"]
     with pytest.raises(MixtureError, match="corrupt"):
         Plan.from_json(data)
 
 
 def test_render():
-    disk = {s: r.disk_bytes for s, r in mixture.TABLE1.items()}
-    available = paper_available()
-    available["books"] = 0
-    available["wikipedia"] = 10_000_000_000
-    plan = make_plan(parse_count("1.4T"), TABLE1_WEIGHTS, available, disk, renormalize=True)
+    disk = {s: size for s, (_, _, size) in PAPER.items()}
+    available = {**AVAILABLE, "books": 0, "wikipedia": 10 * 10**9}
+    plan = make_plan(parse_count("1.4T"), PAPER_WEIGHTS, available, disk, renormalize=True)
     text = mixture.render(plan)
-    for source in mixture.SOURCES:
-        assert source in text
     lines = {line.split()[0]: line for line in text.splitlines()}
-    assert lines["commoncrawl"].split()[-3:] == ["1.15", "3.30", "TB"]
-    assert lines["c4"].split()[1:4] == ["15.7%", "220B", "198B"]
-    assert "83.0 GB" in lines["wikipedia"]
+    assert set(mixture.SOURCES) - {"books"} <= set(lines)
+    # books (4.5%) dropped: shares / 0.955; commoncrawl 1.4T x 67/95.5 = 982B of 800B available
+    assert lines["commoncrawl"].split() == ["commoncrawl", "70.2%", "982B", "800B", "1.23",
+                                            "3.30", "TB"]
+    assert lines["c4"].split()[1:5] == ["15.7%", "220B", "200B", "1.10"]
+    # 66.0B from 10B: 6.60 epochs; 83 GB on disk
+    assert lines["wikipedia"].split()[1:] == ["4.7%", "66.0B", "10.0B", "6.60", "83.0", "GB"]
     assert lines["total"].split()[1:3] == ["100.0%", "1.40T"]
     assert "books" in lines["missing,"]
     assert lines["warning:"].startswith("warning: wikipedia: 6.60 epochs")
 
 
 def test_render_without_a_release():
-    text = mixture.render(make_plan(parse_count("1.4T"), TABLE1_WEIGHTS, None))
+    text = mixture.render(make_plan(parse_count("1.4T"), PAPER_WEIGHTS, None))
     assert "938B" in text and "1.40T" in text
     assert text.splitlines()[2].split()[3:] == ["-", "-", "-"]

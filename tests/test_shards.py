@@ -38,11 +38,32 @@ def test_every_field_round_trips_through_our_reader_pyarrow_and_datasets(tmp_pat
         assert [Document.from_row(r) for r in dataset] == written
 
 
+ZSTD_FRAME = b"\x28\xb5\x2f\xfd"  # RFC 8878: every Zstandard frame starts with these bytes
+LZ4_FRAME = b"\x04\x22\x4d\x18"
+
+
+def record_batch_bodies(path) -> list[bytes]:
+    """The bodies of the IPC stream's record-batch messages: with compression, each buffer is an
+    8-byte uncompressed length followed by one frame of the codec."""
+    with pa.input_stream(str(path)) as stream:
+        reader = pa.ipc.MessageReader.open_stream(stream)
+        return [m.body.to_pybytes() for m in reader if m.type == "record batch"]
+
+
 def test_shards_are_zstd_compressed_ipc_streams(tmp_path):
     write_shard(docs(5, size=5000), str(tmp_path / "s.arrow"))
     with pa.ipc.open_stream(str(tmp_path / "s.arrow")) as reader:
-        batch = reader.read_next_batch()
-    assert batch.num_rows == 5
+        assert reader.read_all().num_rows == 5
+    bodies = record_batch_bodies(tmp_path / "s.arrow")
+    assert bodies and all(ZSTD_FRAME in body and LZ4_FRAME not in body for body in bodies)
+    # the check tells codecs apart: the same rows written by pyarrow without and with LZ4
+    table = read_table(str(tmp_path / "s.arrow"))
+    for codec in (None, "lz4"):
+        other = tmp_path / f"{codec}.arrow"
+        with pa.ipc.new_stream(str(other), table.schema,
+                               options=pa.ipc.IpcWriteOptions(compression=codec)) as writer:
+            writer.write_table(table)
+        assert not any(ZSTD_FRAME in body for body in record_batch_bodies(other)), codec
     assert (tmp_path / "s.arrow").stat().st_size < 5 * 5000 / 5  # "x" * 5000 compresses well
 
 

@@ -199,27 +199,12 @@ class MixtureSequences:
     def __len__(self) -> int:
         return len(self.order)
 
-    def epochs(self) -> dict[str, float]:
-        """Epochs of each source's training tokens that the sequences cover."""
-        realised = {}
-        for s, source in enumerate(self.sources):
-            docs = self.docs[source]
-            train_tokens = int((docs.end - docs.start)[
-                ~is_validation(docs.id_hash, self.val_fraction)].sum())
-            realised[source] = int((self.order == s).sum()) * self.seq_len / train_tokens
-        return realised
-
     def __getitem__(self, k: int) -> Sequence:
         if not 0 <= k < len(self):
             raise IndexError(f"sequence {k} of {len(self)}")
         source = self.sources[self.order[k]]
         j = int(self.within[k])
         return self._assemble(k, source, self.doc_order[source], self.starts[source][j])
-
-    def iterate(self, start: int = 0, rank: int = 0, world: int = 1) -> Iterator[Sequence]:
-        """This rank's sequences from global sequence ``start`` on: k = start + rank, + world, ..."""
-        for k in range(start + rank, len(self), world):
-            yield self[k]
 
     def validation(self, source: str, max_sequences: int | None = None) -> Iterator[Sequence]:
         """The source's validation documents, in order, packed into sequences; never trained on."""

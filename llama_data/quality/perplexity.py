@@ -31,8 +31,7 @@ Two deliberate differences from CCNet's code, both about lines:
   as one long line with its lines glued together. Here each line is its own sentence, as
   ``DocLM`` is written and as the models were trained (one line per sentence). Perplexities
   are therefore close to but not the same as CCNet's, which matters for CCNet's published cut-offs
-  (:data:`CCNET_CUTOFFS`): compute cut-offs with :func:`bucket_cutoffs` on your own scores when
-  you can.
+  (:data:`CCNET_CUTOFFS`): compute cut-offs on your own scores when you can (``prepare`` does).
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from llama_data.document import Document
@@ -60,10 +59,6 @@ log = logging.getLogger("llama_data.quality.perplexity")
 # the worst real documents. Finite (unlike ``inf``) so that ``meta`` stays standard JSON. Real
 # documents stay far below it: even a text of only unknown pieces scores around 10**7.
 EMPTY_TEXT_PERPLEXITY = 1e9
-
-# Percentiles of CCNet's head / middle / tail split: head < 30th <= middle < 60th <= tail.
-HEAD_PERCENTILE = 30
-TAIL_PERCENTILE = 60
 
 # CCNet's published cut-offs: cc_net/data/cutoff.csv gives, per language, the perplexity
 # percentiles 0..100 of its documents under its Wikipedia-trained models; the 30th and 60th are
@@ -274,23 +269,6 @@ class ScorePerplexity:
         if model is None:
             return doc
         return doc.replace(meta={**doc.meta, "perplexity": model.perplexity(doc.text)})
-
-
-def _percentile(ordered: Sequence[float], q: float) -> float:
-    """numpy's default (linear) percentile of sorted values."""
-    position = q / 100 * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def bucket_cutoffs(perplexities: Sequence[float]) -> tuple[float, float]:
-    """The 30th and 60th percentiles (linear interpolation, as numpy's ``percentile``): CCNet's
-    head/middle and middle/tail boundaries for one language."""
-    ordered = sorted(float(p) for p in perplexities)
-    if not ordered:
-        raise ValueError("bucket_cutoffs needs at least one perplexity")
-    return _percentile(ordered, HEAD_PERCENTILE), _percentile(ordered, TAIL_PERCENTILE)
 
 
 @dataclasses.dataclass

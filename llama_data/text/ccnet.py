@@ -200,12 +200,6 @@ def split_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
-def line_hashes(text: str) -> list[int]:
-    """:func:`line_hash` of every line of ``text`` (:func:`split_lines`), blank ones included:
-    CCNet's ``compute_hashes``. Dedup uses :func:`hashed_lines`, which leaves blank lines out."""
-    return [line_hash(line) for line in split_lines(text)]
-
-
 def hashed_lines(text: str) -> list[tuple[int, int]]:
     """``(line index, hash)`` of the lines that take part in dedup: those whose dedup-normalised
     form is not empty. Blank lines are left out, so they are never duplicates of each other."""
