@@ -430,7 +430,8 @@ def _add_models(commands) -> None:
 
 def _models(args, _beam_args) -> int:
     from llama_data import models
-    from llama_data.remote import Retry, human
+    from llama_data.remote import Retry
+    from llama_data.units import format_size
 
     if args.action == "list":
         print(models.render_catalog())
@@ -444,7 +445,7 @@ def _models(args, _beam_args) -> int:
               "none": "sha256 not verified (none published), now pinned"}
     for file in files:
         state = "downloaded" if file.downloaded else "already there"
-        print(f"{file.path}: {state}, {human(file.path.stat().st_size)}, {checks[file.check]}")
+        print(f"{file.path}: {state}, {format_size(file.path.stat().st_size)}, {checks[file.check]}")
     option = models.CATALOG[args.name].option
     target = files[0].path if option == "--lid-model" else files[0].path.parent
     languages = f" --languages {args.lang}" if args.lang else ""

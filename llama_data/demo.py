@@ -44,7 +44,7 @@ def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
     _stage(5, f"tokenizer: SentencePiece BPE with LLaMA's spec, {DEMO_VOCAB} pieces "
               f"(LLaMA has 32,000; the demo sample is too small for that)")
     train_tokenizer.train(output, mixture.load_weights("table1"), vocab_size=DEMO_VOCAB,
-                sample_bytes=10 * 10**6)
+                sample_bytes=10 * 2**20)
 
     _stage(6, "tokens: every shard encoded into uint16 token shards")
     release = encode.encode_release(output)

@@ -8,7 +8,6 @@ and never more than one shard batch is in memory.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 import time
@@ -19,18 +18,18 @@ import sentencepiece as spm
 
 from llama_data import manifest as manifest_lib
 from llama_data.errors import ReleaseError
+from llama_data.hashing import sha1_int, sha256_file
 from llama_data.shards import read_shard
-from llama_data.tokens import sha256_file
+from llama_data.units import format_size
 
 from . import model
 
-DEFAULT_SAMPLE_BYTES = 100 * 10**6
+DEFAULT_SAMPLE_BYTES = 100 * 2**20
 _TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
 
 
 def _rate(seed: int, doc_id: str) -> float:
-    digest = hashlib.sha1(f"{seed}:{doc_id}".encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return sha1_int(f"{seed}:{doc_id}") / 2**64
 
 
 def _pieces(text: str, max_bytes: int) -> Iterator[str]:
@@ -86,8 +85,8 @@ def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LL
             f.write(line + "\n")
             lines += 1
     size = sample_path.stat().st_size
-    print(f"tokenizer: sample of {size / 1e6:.1f} MB, {lines} lines "
-          f"({', '.join(f'{s} {b / 1e6:.1f} MB' for s, b in sorted(per_source.items()))}); "
+    print(f"tokenizer: sample of {format_size(size)}, {lines} lines "
+          f"({', '.join(f'{s} {format_size(b)}' for s, b in sorted(per_source.items()))}); "
           f"training {vocab_size} BPE pieces", file=sys.stderr)
     spec = {**model.LLAMA_TRAINER_SPEC, "vocab_size": vocab_size}
     started = time.monotonic()
@@ -99,7 +98,7 @@ def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LL
         too_high = _TOO_HIGH.search(str(e))
         if too_high:
             raise model.TokenizerError(
-                f"the sample ({size / 1e6:.2f} MB of text) supports at most {too_high.group(2)} "
+                f"the sample ({format_size(size)} of text) supports at most {too_high.group(2)} "
                 f"pieces, not {vocab_size}: pass --vocab-size {too_high.group(2)} or less, or "
                 "train on more text (--sample-size, more sources)") from e
         raise model.TokenizerError(f"SentencePiece training failed: {e}") from e

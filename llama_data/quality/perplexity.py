@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import shutil
 import subprocess
@@ -50,6 +49,7 @@ from pathlib import Path
 from llama_data.document import Document
 from llama_data.errors import LlamaDataError
 from llama_data.filters import FilterResult
+from llama_data.io import atomic_path
 from llama_data.models import kenlm_tool
 from llama_data.text.ccnet import normalize_line
 
@@ -203,9 +203,8 @@ def _run_tool(name: str, args: list[str], stdin=None, stdout=None) -> None:
 
 def _install(src: Path, dst: Path) -> None:
     """Move ``src`` to ``dst`` atomically (a sibling temporary file, then a rename)."""
-    partial = dst.with_name(f".{dst.name}.partial")
-    shutil.copyfile(src, partial)
-    os.replace(partial, dst)
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
 
 
 def train_language_model(texts: Iterable[str], lang: str, out: str | Path,
