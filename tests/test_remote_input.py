@@ -140,12 +140,14 @@ def test_http_inputs_and_a_remote_paths_list_expand(server):
 @pytest.mark.slow
 def test_the_pipeline_counts_an_unreadable_remote_file_and_reads_the_others(server, tmp_path):
     from llama_data.pipelines import commoncrawl
+    from llama_data.pipelines.config import CommonCrawlConfig
 
     data = generated_wet(40)
     good = serve(server, "good.warc.wet.gz", data)
     server.faults = [("drop", len(data) // 3)]
-    entry = commoncrawl.run([good, server.url("gone.warc.wet.gz")], str(tmp_path / "r"),
-                            languages=None, beam_args=IN_PROCESS)  # sized over HTTP
+    entry = commoncrawl.run(CommonCrawlConfig(  # sized over HTTP
+        input=[good, server.url("gone.warc.wet.gz")], output=str(tmp_path / "r"), languages=None),
+        IN_PROCESS)
     assert entry.funnel.unreadable == {"remote_read_failed": 1} and entry.config["buckets"] == 1
     assert entry.funnel.read == 40 + 1
     entry.funnel.check()

@@ -8,6 +8,8 @@ and never more than one shard batch is in memory.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import sys
 import time
@@ -17,15 +19,36 @@ from pathlib import Path
 import sentencepiece as spm
 
 from llama_data import manifest as manifest_lib
+from llama_data.config import setting
 from llama_data.errors import ReleaseError
 from llama_data.hashing import sha1_int, sha256_file
+from llama_data.io import atomic_path
 from llama_data.shards import read_shard
-from llama_data.units import format_size
+from llama_data.units import format_size, parse_size
 
 from . import model
 
 DEFAULT_SAMPLE_BYTES = 100 * 2**20
 _TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
+# Trainer-spec fields that say where and how fast it ran, not what was learnt: cleared from the
+# model file, so that the same sample gives the same bytes on any machine, with any core count.
+_MACHINE_FIELDS = ("input", "model_prefix", "num_threads")
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizerConfig:
+    """``llama-data tokenizer train``."""
+
+    release: str = setting(help_text="release folder", metavar="R")
+    vocab_size: int = setting(model.LLAMA_VOCAB_SIZE, "pieces")
+    sample_size: int = setting(DEFAULT_SAMPLE_BYTES, "bytes of text to train on (KiB, MiB, GiB; "
+                               "MB means MiB)", type=parse_size,
+                               default_text=format_size(DEFAULT_SAMPLE_BYTES))
+    seed: int = setting(0, "sampling seed")
+    weights: str | None = setting(None, "source weights", metavar="FILE|table1",
+                                  default_text="the release's mixture.json, else table1")
+    threads: int | None = setting(None, "SentencePiece training threads (the model is the same "
+                                        "with any number)", default_text="all cores")
 
 
 def _rate(seed: int, doc_id: str) -> float:
@@ -93,7 +116,7 @@ def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LL
     try:
         spm.SentencePieceTrainer.train(
             input=str(sample_path), model_prefix=str(out / "tokenizer"), input_sentence_size=0,
-            num_threads=threads or 1, minloglevel=2, **spec)
+            num_threads=threads or os.cpu_count() or 1, minloglevel=2, **spec)
     except RuntimeError as e:
         too_high = _TOO_HIGH.search(str(e))
         if too_high:
@@ -105,6 +128,7 @@ def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LL
     finally:
         sample_path.unlink(missing_ok=True)
     (out / "tokenizer.vocab").unlink(missing_ok=True)  # the model file holds the vocabulary
+    _clear_machine_fields(out / "tokenizer.model")
     record = {
         "path": "tokenizer/tokenizer.model",
         "sha256": sha256_file(out / "tokenizer.model"),
@@ -119,3 +143,11 @@ def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LL
     print(f"tokenizer: {out / 'tokenizer.model'} in {time.monotonic() - started:.1f}s",
           file=sys.stderr)
     return record
+
+
+def _clear_machine_fields(path: Path) -> None:
+    proto = model.read_proto(path)
+    for name in _MACHINE_FIELDS:
+        proto.trainer_spec.ClearField(name)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(proto.SerializeToString())

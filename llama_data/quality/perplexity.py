@@ -207,8 +207,13 @@ def _install(src: Path, dst: Path) -> None:
         shutil.copyfile(src, tmp)
 
 
+# CCNet's Makefile: a 65,536-piece SentencePiece model and a 5-gram; lmplz sorts in 20% of RAM.
+LM_VOCAB_SIZE, LM_ORDER, LMPLZ_MEMORY = 65536, 5, "20%"
+
+
 def train_language_model(texts: Iterable[str], lang: str, out: str | Path,
-                         vocab_size: int = 65536, order: int = 5, memory: str = "20%") -> Path:
+                         vocab_size: int = LM_VOCAB_SIZE, order: int = LM_ORDER,
+                         memory: str = LMPLZ_MEMORY) -> Path:
     """Train ``{lang}.sp.model`` and ``{lang}.arpa.bin`` into ``out`` from ``texts``, as CCNet's
     Makefile does: a SentencePiece unigram model (``character_coverage=0.9995``) on the
     normalised lines, then ``lmplz -o {order} --discount_fallback`` on those lines tokenised with
