@@ -13,8 +13,9 @@ import pytest
 from conftest import IN_PROCESS, MARKUP_REMNANTS, count_articles, dump_xml, page_xml, prose, write
 from llama_data import manifest, samples
 from llama_data.cli import main, parser
-from llama_data.shards import read_shard
+from llama_data.config import from_args
 from llama_data.hashing import sha256_file
+from llama_data.shards import read_shard
 
 
 def test_the_console_command_is_installed_and_helps():
@@ -80,7 +81,6 @@ def test_every_path_after_input_is_an_input_of_the_job(tmp_path, capsys):
 
 
 def test_train_options_fill_the_train_config():
-    from llama_data.config import from_args
     from llama_data.training.config import TrainConfig
 
     args, _ = parser().parse_known_args(["train", "--release", "rel/r1", "--tokens", "2M",

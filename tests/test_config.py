@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Sequence
 
 import pytest
 
@@ -14,7 +15,7 @@ from llama_data.units import parse_size
 @dataclasses.dataclass(frozen=True)
 class Job:
     name: str = setting(help_text="what to run", flag="name")
-    paths: list[str] = setting(help_text="inputs", nargs="+", action="extend", metavar="P")
+    paths: Sequence[str] = setting(help_text="inputs", nargs="+", action="extend", metavar="P")
     size: int = setting(1024, "bytes", type=parse_size)
     workers: int | None = setting(None, "processes", default_text="all cores")
     rate: float = setting(0.5, "share kept, in %")
