@@ -28,6 +28,7 @@ def _stage(number: int, title: str) -> None:
 
 def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
     from llama_data.pipelines import wikipedia
+    from llama_data.pipelines.config import WikipediaConfig
     from llama_data.tokenizer import encode
     from llama_data.tokenizer import train as train_tokenizer
     from llama_data.training import metrics
@@ -36,7 +37,7 @@ def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
     started = time.monotonic()
     dumps = [str(p) for p in samples.wikipedia_dumps()]
     _stage(1, f"wikipedia: {len(dumps)} sample dumps -> Arrow shards (Apache Beam)")
-    wikipedia.run(dumps, output, beam_args=beam_args)
+    wikipedia.run(WikipediaConfig(input=dumps, output=output), beam_args)
     print(manifest.render(output, manifest.load(output)))
 
     _commoncrawl(output, dumps, beam_args)
@@ -44,7 +45,7 @@ def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
     _stage(5, f"tokenizer: SentencePiece BPE with LLaMA's spec, {DEMO_VOCAB} pieces "
               f"(LLaMA has 32,000; the demo sample is too small for that)")
     train_tokenizer.train(output, mixture.load_weights("table1"), vocab_size=DEMO_VOCAB,
-                sample_bytes=10 * 10**6)
+                sample_bytes=10 * 2**20)
 
     _stage(6, "tokens: every shard encoded into uint16 token shards")
     release = encode.encode_release(output)
@@ -81,6 +82,7 @@ def _commoncrawl(output: str, dumps: Sequence[str], beam_args: Sequence[str]) ->
     """CCNet and LLaMA's classifier on the sample WET file, with models trained here, as CCNet
     trained its language models on Wikipedia: stages 2 to 4."""
     from llama_data.pipelines import commoncrawl
+    from llama_data.pipelines.config import CommonCrawlConfig
     from llama_data.quality import reference
     from llama_data.quality.perplexity import train_language_model
     from llama_data.shards import read_shard
@@ -92,13 +94,13 @@ def _commoncrawl(output: str, dumps: Sequence[str], beam_args: Sequence[str]) ->
     texts = [doc.text for shard in sorted((Path(output) / "wikipedia").glob("*.arrow"))
              for doc in read_shard(str(shard)) if doc.lang == "en"]
     train_language_model(texts, "en", models / "lm", vocab_size=1000, memory="64M")
-    perplexity = commoncrawl.Perplexity(str(models / "lm"))
+    cc = CommonCrawlConfig(input=wet, output=output, lm_dir=str(models / "lm"))
 
     _stage(3, "reference classifier: pages cited in the Wikipedia sample's <ref> tags against "
               "random pages (fastText)")
     pool = models / "ref-pages"  # every bucket: the classifier's examples come from all of them
-    commoncrawl.run(wet, str(pool), beam_args=beam_args, perplexity=dataclasses.replace(
-        perplexity, keep_buckets=("head", "middle", "tail")))
+    commoncrawl.run(dataclasses.replace(cc, output=str(pool), buckets=("head", "middle", "tail")),
+                    beam_args)
     report = reference.train_from_release(
         dumps, [str(p) for p in sorted((pool / "commoncrawl").glob("*.arrow"))],
         models / "ref" / "en.bin", reference.TrainingParams(**DEMO_CLASSIFIER),
@@ -109,6 +111,5 @@ def _commoncrawl(output: str, dumps: Sequence[str], beam_args: Sequence[str]) ->
 
     _stage(4, "commoncrawl: line dedup, language ID (English), perplexity buckets (head + "
               "middle), reference classifier (Apache Beam)")
-    commoncrawl.run(wet, output, beam_args=beam_args, perplexity=perplexity,
-                    reference=commoncrawl.Reference(str(models / "ref" / "en.bin")))
+    commoncrawl.run(dataclasses.replace(cc, ref_model=str(models / "ref" / "en.bin")), beam_args)
     print(manifest.render(output, manifest.load(output)))

@@ -13,9 +13,10 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 from llama_data.errors import NoInputFiles, TruncatedInput
 from llama_data.remote import RemoteFile, is_http, is_remote
@@ -30,17 +31,33 @@ _MAGIC = {
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write to; renamed over ``path`` when the block ends
-    well, removed when it does not. A reader never sees a half-written file, and a killed writer
-    leaves the previous one in place."""
-    path = Path(path)
-    tmp = path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
+def atomic_path(path: str | Path) -> Iterator[Path | str]:
+    """A temporary path beside ``path`` to write a file or a folder to; moved over ``path`` when
+    the block ends well, removed when it does not. A reader never sees a half-written file, and a
+    killed writer leaves the previous one in place (and at most a ``.tmp-*`` sibling).
+
+    A local ``path`` gives a :class:`Path` and an atomic rename. An fsspec URL gives a URL to write
+    through fsspec; on object stores the final move is a copy, so readers there trust only files
+    that a manifest written after them names."""
+    fs, fs_path = fsspec.core.url_to_fs(str(path))
+    tmp = f"{fs_path}.tmp-{uuid.uuid4().hex}"
+    local = isinstance(fs, LocalFileSystem)
     try:
-        yield tmp
-        os.replace(tmp, path)
+        yield Path(tmp) if local else fs.unstrip_protocol(tmp)
+        if local:
+            os.replace(tmp, fs_path)
+        else:
+            fs.mv(tmp, fs_path, recursive=True)
     finally:
-        tmp.unlink(missing_ok=True)
+        if fs.exists(tmp):
+            fs.rm(tmp, recursive=True)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | Path, mode: str = "wb", **kwargs) -> Iterator[IO]:
+    """``open(path, mode)`` through fsspec, written atomically as :func:`atomic_path` says."""
+    with atomic_path(path) as tmp, fsspec.open(str(tmp), mode, **kwargs) as f:
+        yield f
 
 
 @contextlib.contextmanager

@@ -9,7 +9,6 @@ import dataclasses
 import importlib.metadata
 import json
 import platform
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +16,9 @@ import fsspec
 
 from llama_data import __version__
 from llama_data.errors import ReleaseError
+from llama_data.io import atomic_open
 from llama_data.shards import ShardInfo
+from llama_data.units import format_size
 
 MANIFEST = "manifest.json"
 FORMAT = "llama-data-manifest"
@@ -163,11 +164,9 @@ def save(release: str, manifest: Manifest) -> None:
     path = manifest_path(release)
     fs, fs_path = fsspec.core.url_to_fs(path)
     fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
-    tmp = f"{fs_path}.tmp-{uuid.uuid4().hex}"
-    with fs.open(tmp, "w", encoding="utf-8") as f:
+    with atomic_open(path, "w", encoding="utf-8") as f:
         json.dump(manifest.to_json(), f, indent=2, sort_keys=True, ensure_ascii=False)
         f.write("\n")
-    fs.mv(tmp, fs_path)
 
 
 def update_source(release: str, source: str, entry: SourceEntry) -> Manifest:
@@ -181,20 +180,20 @@ def update_source(release: str, source: str, entry: SourceEntry) -> Manifest:
 def render(release: str, manifest: Manifest) -> str:
     """The manifest as the tables ``llama-data inspect`` prints."""
     lines = [f"release {release}", ""]
-    header = f"{'source':<16}{'shards':>8}{'documents':>12}{'text MB':>10}{'tokens':>12}" \
+    header = f"{'source':<16}{'shards':>8}{'documents':>12}{'text':>12}{'tokens':>12}" \
              f"{'read':>10}{'kept':>10}{'dropped':>10}{'unreadable':>12}"
     lines += [header, "-" * len(header)]
     for name, e in sorted(manifest.sources.items()):
         f = e.funnel
         tokens = e.tokens["tokens"] if e.tokens else "-"
-        lines.append(f"{name:<16}{len(e.shards):>8}{e.documents:>12}{e.text_bytes / 1e6:>10.2f}"
+        lines.append(f"{name:<16}{len(e.shards):>8}{e.documents:>12}{format_size(e.text_bytes):>12}"
                      f"{tokens:>12}{f.read:>10}{f.kept:>10}{sum(f.dropped.values()):>10}"
                      f"{sum(f.unreadable.values()):>12}")
     if manifest.tokenizer:
         t = manifest.tokenizer
         lines += ["", f"tokenizer {t['path']}: {t['vocab_size']} pieces, SentencePiece "
                       f"{t['spec']['model_type']}, sha256 {t['sha256'][:16]}…, trained on "
-                      f"{t['sample']['bytes'] / 1e6:.1f} MB (seed {t['sample']['seed']})"]
+                      f"{format_size(t['sample']['bytes'])} (seed {t['sample']['seed']})"]
     for name, e in sorted(manifest.sources.items()):
         lines += ["", f"{name}: funnel"]
         rows = [("read", "", e.funnel.read), ("kept", "", e.funnel.kept)]
@@ -202,7 +201,7 @@ def render(release: str, manifest: Manifest) -> str:
         rows += [("unreadable", r, n) for r, n in sorted(e.funnel.unreadable.items())]
         rows += [("counter", name, n) for name, n in e.counters.items()]
         lines += [f"  {kind:<12}{reason:<36}{n:>10}" for kind, reason, n in rows]
-        lines += [f"  shard {s.name}  {s.documents} docs  {s.file_bytes / 1e6:.2f} MB  "
+        lines += [f"  shard {s.name}  {s.documents} docs  {format_size(s.file_bytes)}  "
                   f"sha256 {s.sha256[:16]}…" for s in e.shards]
         if e.errors:
             lines.append(f"  errors ({len(e.errors)} kept):")

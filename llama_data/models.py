@@ -12,8 +12,10 @@ import textwrap
 from pathlib import Path
 
 from llama_data.errors import ChecksumMismatch, LlamaDataError
+from llama_data.hashing import sha256_file
 from llama_data.io import atomic_path
-from llama_data.remote import Retry, download, human, sha256_of
+from llama_data.remote import Retry, download
+from llama_data.units import format_size
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,7 @@ def _fetch_file(url: str, dest: Path, published: Published, retry: Retry | None)
         if expected is None:
             raise LlamaDataError(f"{dest} exists, and no sha256 is known to check it against "
                                  "(none published, none pinned): move it away to download it")
-        got = sha256_of(dest)
+        got = sha256_file(dest)
         if got != expected:
             raise ChecksumMismatch(str(dest), expected, got, "delete it to download it again")
         return Fetched(dest, got, check, downloaded=False)
@@ -161,7 +163,7 @@ def render_catalog(mirror: str | None = None) -> str:
                                    subsequent_indent=" " * 16))
         for path in item.paths:
             known = PUBLISHED.get(path, Published())
-            size = human(known.size) if known.size else "size unknown"
+            size = format_size(known.size) if known.size else "size unknown"
             check = "sha256 published" if known.sha256 else "sha256 pinned at first download"
             lines.append(f"{'':16}{base}/{path}  ({size}, {check})")
         lines.append(f"{'':16}-> {item.folder}/, for prepare commoncrawl {item.option}")

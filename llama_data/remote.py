@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import http.client
 import io
 import logging
@@ -34,10 +33,12 @@ import fsspec
 
 from llama_data import __version__
 from llama_data.errors import ChecksumMismatch, LlamaDataError, RemoteReadError
+from llama_data.hashing import sha256_file
+from llama_data.units import format_size
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 64 * 10**6  # bytes between two progress lines of a remote read
+PROGRESS_EVERY = 64 * 2**20  # bytes between two progress lines of a remote read
 NETWORK_ERRORS = (OSError, http.client.HTTPException)  # what a dropped connection raises
 _PERMANENT = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-\d+/(\d+|\*)")
@@ -68,14 +69,6 @@ def is_http(url: str) -> bool:
 def is_remote(path: str) -> bool:
     """A URL whose protocol goes over a network (not a local path, ``file://`` or ``memory://``)."""
     return fsspec.core.split_protocol(path)[0] not in (None, "file", "local", "memory")
-
-
-def human(n: int) -> str:
-    """``131266198`` -> ``"131.3 MB"`` (decimal units, as download sizes are quoted)."""
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
 
 
 def transient(error: BaseException) -> bool:
@@ -189,8 +182,8 @@ class RemoteFile(io.RawIOBase):
         buffer[:n] = data
         self._pos += n
         if self._pos >= self._next_report:
-            total = f" of {human(self.size)}" if self.size else ""
-            log.info("%s: %s%s", self.url, human(self._pos), total)
+            total = f" of {format_size(self.size)}" if self.size else ""
+            log.info("%s: %s%s", self.url, format_size(self._pos), total)
             self._next_report = (self._pos // PROGRESS_EVERY + 1) * PROGRESS_EVERY
         return n
 
@@ -249,14 +242,9 @@ class _Progress:
         if now - self.last < 1:
             return
         self.last = now
-        share = f" of {human(total)} ({100 * done / total:.0f}%)" if total else ""
-        speed = self.received / (now - self.start) / 10**6
-        print(f"{self.name}: {human(done)}{share}, {speed:.1f} MB/s", file=self.out, flush=True)
-
-
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+        share = f" of {format_size(total)} ({100 * done / total:.0f}%)" if total else ""
+        speed = format_size(self.received / (now - self.start))
+        print(f"{self.name}: {format_size(done)}{share}, {speed}/s", file=self.out, flush=True)
 
 
 def download(url: str, dest: Path, sha256: str | None = None, size: int | None = None,
@@ -286,7 +274,7 @@ def download(url: str, dest: Path, sha256: str | None = None, size: int | None =
         partial.unlink()
         raise LlamaDataError(f"{dest}: {got_size} bytes, expected {size} (the download was "
                              "deleted)")
-    got = sha256_of(partial)
+    got = sha256_file(partial)
     if sha256 is not None and got != sha256:
         partial.unlink()
         raise ChecksumMismatch(str(dest), sha256, got)

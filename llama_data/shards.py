@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import uuid
 from collections.abc import Iterable, Iterator
 
 import fsspec
 import pyarrow as pa
 
 from llama_data.document import SCHEMA, Document, to_record_batch
+from llama_data.io import atomic_open
 
 DEFAULT_SHARD_BYTES = 256 * 2**20
 BATCH_DOCUMENTS = 1024
@@ -58,28 +58,21 @@ def write_shard(docs: Iterable[Document], path: str) -> ShardInfo:
     """Write one shard to ``path`` atomically: a temp file beside it, renamed when complete."""
     fs, fs_path = fsspec.core.url_to_fs(path)
     fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
-    tmp = f"{fs_path}.tmp-{uuid.uuid4().hex}"
     documents = text_bytes = 0
     options = pa.ipc.IpcWriteOptions(compression="zstd")
-    try:
-        with fs.open(tmp, "wb") as raw:
-            sink = _HashingSink(raw)
-            with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), SCHEMA, options=options) as writer:
-                batch: list[Document] = []
-                for doc in docs:
-                    batch.append(doc)
-                    documents += 1
-                    text_bytes += len(doc.text.encode("utf-8"))
-                    if len(batch) == BATCH_DOCUMENTS:
-                        writer.write_batch(to_record_batch(batch))
-                        batch = []
-                if batch:
+    with atomic_open(path, "wb") as raw:
+        sink = _HashingSink(raw)
+        with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), SCHEMA, options=options) as writer:
+            batch: list[Document] = []
+            for doc in docs:
+                batch.append(doc)
+                documents += 1
+                text_bytes += len(doc.text.encode("utf-8"))
+                if len(batch) == BATCH_DOCUMENTS:
                     writer.write_batch(to_record_batch(batch))
-        fs.mv(tmp, fs_path)
-    except BaseException:
-        if fs.exists(tmp):
-            fs.rm(tmp)
-        raise
+                    batch = []
+            if batch:
+                writer.write_batch(to_record_batch(batch))
     name = fs_path.rsplit("/", 1)[-1]
     return ShardInfo(name, documents, text_bytes, sink.size, sink.sha256.hexdigest())
 

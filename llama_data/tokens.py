@@ -15,14 +15,14 @@ Both arrays are NumPy ``.npy`` files, so ``np.load(path, mmap_mode="r")`` maps t
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 
 from llama_data.errors import LlamaDataError
-from llama_data.io import atomic_path
+from llama_data.hashing import sha1_int, sha256_file
+from llama_data.io import atomic_open, atomic_path
 
 TOKEN_DTYPE = np.uint16
 DOCS_DTYPE = np.dtype([("end", "<i8"), ("id_hash", "<u8")])
@@ -35,15 +35,7 @@ class TokenShardError(LlamaDataError):
 
 
 def id_hash(doc_id: str) -> int:
-    return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8")).digest()[:8], "little")
-
-
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha1_int(doc_id)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +59,7 @@ def paths(folder: Path, stem: str) -> tuple[Path, Path, Path]:
 
 
 def _save_atomic(path: Path, array: np.ndarray) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+    with atomic_open(path, "wb") as f:
         np.save(f, array, allow_pickle=False)
 
 

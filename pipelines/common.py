@@ -8,7 +8,6 @@ driver gathers into the release manifest with the shards' hashes and the errors'
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import http.client
 import json
 import logging
@@ -32,6 +31,7 @@ from llama_data import manifest as manifest_lib
 from llama_data.document import Document
 from llama_data.errors import InputError, PipelineFailed, ProcessingError
 from llama_data.filters import Rejected, Step, run_steps
+from llama_data.hashing import sha1_int
 from llama_data.shards import DEFAULT_SHARD_BYTES, ShardInfo, write_shards
 
 from . import console
@@ -185,7 +185,7 @@ class CountFn(beam.DoFn):
 
 def bucket_of(doc_id: str, buckets: int) -> int:
     """A stable bucket for a document id (Python's hash() differs between processes)."""
-    return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8")).digest()[:8], "big") % buckets
+    return sha1_int(doc_id) % buckets
 
 
 class WriteShards(beam.PTransform):

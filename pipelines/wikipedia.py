@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Sequence
 
+from llama_data.io import expand_inputs
 from llama_data.manifest import SourceEntry
-from llama_data.shards import DEFAULT_SHARD_BYTES
 from llama_data.sources.wikipedia import PAPER_LANGUAGES, SOURCE, DumpReader, wikipedia_steps
 
 from . import common
+from .config import WikipediaConfig
 
 
 def spec(languages: Collection[str] | None = PAPER_LANGUAGES, min_words: int = 20) -> common.SourceSpec:
@@ -21,11 +22,13 @@ def spec(languages: Collection[str] | None = PAPER_LANGUAGES, min_words: int = 2
     )
 
 
-def run(inputs: Sequence[str], release: str, *, languages: Collection[str] | None = PAPER_LANGUAGES,
-        min_words: int = 20, beam_args: Sequence[str] = (), max_bytes: int = DEFAULT_SHARD_BYTES,
-        buckets: int | None = None, keep_rejects: bool = False) -> SourceEntry:
-    config = {"inputs": list(inputs), "languages": sorted(languages) if languages else None,
-              "min_words": min_words, "keep_rejects": keep_rejects}
-    return common.run(spec(languages, min_words), inputs, release, config=config,
-                      beam_args=beam_args, max_bytes=max_bytes, buckets=buckets,
-                      keep_rejects=keep_rejects)
+def run(config: WikipediaConfig, beam_args: Sequence[str] = (),
+        inputs: Sequence[str] | None = None) -> SourceEntry:
+    """Run the job ``config`` describes into its release. ``inputs``: ``config.input`` already
+    expanded (by a caller that checked the files first); expanded here when None."""
+    inputs = expand_inputs(config.input) if inputs is None else list(inputs)
+    record = {"inputs": list(inputs),
+              "languages": sorted(config.languages) if config.languages else None,
+              "min_words": config.min_words, "keep_rejects": config.keep_rejects}
+    return common.run(spec(config.languages, config.min_words), inputs, config.output,
+                      config=record, beam_args=beam_args, **config.run_options())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -11,9 +12,10 @@ import pytest
 
 from conftest import IN_PROCESS, MARKUP_REMNANTS, count_articles, dump_xml, page_xml, prose, write
 from llama_data import manifest, samples
-from llama_data.cli import byte_size, main
+from llama_data.cli import main, parser
+from llama_data.config import from_args
+from llama_data.hashing import sha256_file
 from llama_data.shards import read_shard
-from llama_data.tokens import sha256_file
 
 
 def test_the_console_command_is_installed_and_helps():
@@ -23,10 +25,69 @@ def test_the_console_command_is_installed_and_helps():
     assert "--input" in out and "--languages" in out and "--keep-rejects" in out
 
 
-def test_sizes_accept_units():
-    assert byte_size("256MB") == 256 * 2**20
-    assert byte_size("1.5G") == int(1.5 * 2**30)
-    assert byte_size("4096") == 4096
+def _subparsers(command: argparse.ArgumentParser):
+    """Every parser under ``command``, itself included (depth first)."""
+    yield command
+    for action in command._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _subparsers(sub)
+
+
+def test_no_help_shows_unformatted_percent_signs():
+    helps = {sub.prog: sub.format_help() for sub in _subparsers(parser())}
+    assert len(helps) >= 14  # llama-data, prepare x2, train-lm, ..., models download
+    for prog, text in helps.items():
+        assert "%%" not in text and "%(" not in text, prog
+    assert "cosine to 10%," in helps["llama-data train"]
+    assert "(default: 20%)" in helps["llama-data train-lm"]  # a literal % in a default
+
+
+def test_help_states_each_default_of_the_settings():
+    helps = {sub.prog: " ".join(sub.format_help().split()) for sub in _subparsers(parser())}
+    assert "(default: 256.0 MiB)" in helps["llama-data prepare wikipedia"]
+    assert "(default: 100.0 MiB)" in helps["llama-data tokenizer train"]
+    assert "(default: head,middle)" in helps["llama-data prepare commoncrawl"]
+    assert "(default: 0.01)" in helps["llama-data prepare commoncrawl"]  # --max-error-rate
+
+
+def test_a_size_and_its_default_use_the_same_units():
+    args, _ = parser().parse_known_args(["tokenizer", "train", "--release", "r"])
+    given, _ = parser().parse_known_args(["tokenizer", "train", "--release", "r",
+                                          "--sample-size", "100MB"])
+    assert args.sample_size == given.sample_size == 100 * 1024 * 1024
+    args, _ = parser().parse_known_args(["prepare", "wikipedia", "--input", "x", "--output", "r",
+                                         "--shard-size", "1.5GiB"])
+    assert args.shard_size == 1536 * 1024 * 1024
+
+
+def test_input_takes_a_shells_expanded_glob_and_repeats(tmp_path):
+    paths = [str(tmp_path / f"{i}.wet") for i in range(3)]
+    args, beam = parser().parse_known_args([
+        "prepare", "commoncrawl", "--input", *paths[:2], "--output", "r", "--input", paths[2],
+        "--runner", "DataflowRunner", "--project", "p"])
+    assert args.input == paths and args.output == "r"
+    assert beam == ["--runner", "DataflowRunner", "--project", "p"]
+
+
+def test_every_path_after_input_is_an_input_of_the_job(tmp_path, capsys):
+    good = write(tmp_path / "dewiki-latest-pages-articles.xml", dump_xml(
+        [page_xml(1, "X", prose(30))], lang="de"))
+    wrong = write(tmp_path / "jawiki-latest-pages-articles.xml", dump_xml(
+        [page_xml(1, "X", prose(30))], lang="ja"))
+    assert main(["prepare", "wikipedia", "--input", str(good), str(wrong),
+                 "--output", str(tmp_path / "r")]) == 1
+    assert str(wrong) in capsys.readouterr().err  # the second path was read as an input
+
+
+def test_train_options_fill_the_train_config():
+    from llama_data.training.config import TrainConfig
+
+    args, _ = parser().parse_known_args(["train", "--release", "rel/r1", "--tokens", "2M",
+                                         "--no-doc-mask", "--lr", "1e-3", "--batch-tokens", "4K"])
+    config = from_args(TrainConfig, args)
+    assert config == TrainConfig(release="rel/r1", output="runs/r1-10M", tokens=2_000_000,
+                                 doc_mask=False, lr=1e-3, batch_tokens=4000)
 
 
 @pytest.mark.parametrize("argv, message", [

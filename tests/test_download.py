@@ -189,11 +189,12 @@ def test_progress_is_one_line_a_second_at_most(monkeypatch, capsys):
     clock = iter([0.0, 0.3, 0.9, 1.2, 1.4, 2.5])
     monkeypatch.setattr(remote.time, "monotonic", lambda: next(clock))
     progress = remote._Progress("m.bin", sys.stderr)
-    for done in (1_000_000, 2_000_000, 3_000_000, 4_000_000, 5_000_000):
-        progress.update(1_000_000, done, 10_000_000)
+    mib = 2**20
+    for done in (1 * mib, 2 * mib, 3 * mib, 4 * mib, 5 * mib):
+        progress.update(mib, done, 10 * mib)
     lines = capsys.readouterr().err.splitlines()
-    assert lines == ["m.bin: 3.0 MB of 10.0 MB (30%), 2.5 MB/s",
-                     "m.bin: 5.0 MB of 10.0 MB (50%), 2.0 MB/s"]
+    assert lines == ["m.bin: 3.0 MiB of 10.0 MiB (30%), 2.5 MiB/s",
+                     "m.bin: 5.0 MiB of 10.0 MiB (50%), 2.0 MiB/s"]
 
 
 # --- the catalog: published checksums, first-use pins, the CLI ---

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import CORPUS, IN_PROCESS
 from llama_data.pipelines import commoncrawl
+from llama_data.pipelines.config import CommonCrawlConfig
 from llama_data.shards import read_shard
 
 pytestmark = pytest.mark.slow
@@ -59,7 +60,8 @@ def docs_of(release: Path):
 
 def test_repeated_lines_go_everywhere_and_only_english_is_kept(tmp_path):
     release = tmp_path / "r"
-    entry = commoncrawl.run(inputs(tmp_path), str(release), beam_args=TWO_WORKERS)
+    entry = commoncrawl.run(CommonCrawlConfig(input=inputs(tmp_path), output=str(release)),
+                            TWO_WORKERS)
     docs = docs_of(release)
     assert [d.url for d in docs] == sorted(ENGLISH)
     for doc in docs:
@@ -73,8 +75,8 @@ def test_repeated_lines_go_everywhere_and_only_english_is_kept(tmp_path):
 
 def test_keep_first_keeps_one_copy_in_the_first_document(tmp_path):
     release = tmp_path / "r"
-    commoncrawl.run(inputs(tmp_path), str(release), dedup_keep="first", languages=None,
-                    beam_args=IN_PROCESS)
+    commoncrawl.run(CommonCrawlConfig(input=inputs(tmp_path), output=str(release),
+                                      dedup_keep="first", languages=None), IN_PROCESS)
     with_boilerplate = [d for d in docs_of(release) if BOILERPLATE in d.text]
     assert len(with_boilerplate) == 1
 
@@ -84,9 +86,9 @@ def test_the_real_samples_wet_and_warc(tmp_path):
     if not folder.exists():
         pytest.skip(f"real corpus samples not found at {folder} (../shared beside the checkout)")
     release = tmp_path / "r"
-    entry = commoncrawl.run([str(folder / "whirlwind.warc.wet.gz"),
-                             str(folder / "resiliparse-warcfile.warc.gz")], str(release),
-                            languages=None, fmt="auto", beam_args=IN_PROCESS)
+    entry = commoncrawl.run(CommonCrawlConfig(
+        input=[str(folder / "whirlwind.warc.wet.gz"), str(folder / "resiliparse-warcfile.warc.gz")],
+        output=str(release), languages=None, fmt="auto"), IN_PROCESS)
     docs = docs_of(release)
     assert docs and all(d.lang and d.text for d in docs)
     assert {"en", "zh"} <= {d.lang for d in docs}
@@ -99,7 +101,8 @@ def test_a_truncated_file_is_counted_and_the_rest_kept(tmp_path):
     paths = inputs(tmp_path)
     broken = Path(paths[1])
     broken.write_bytes(broken.read_bytes()[:-40])
-    entry = commoncrawl.run(paths, str(tmp_path / "r"), languages=None, beam_args=IN_PROCESS)
+    entry = commoncrawl.run(CommonCrawlConfig(input=paths, output=str(tmp_path / "r"),
+                                              languages=None), IN_PROCESS)
     assert entry.funnel.unreadable.get("truncated_or_corrupt_compression") == 1
     assert {d.url for d in docs_of(tmp_path / "r")} >= set(list(ENGLISH)[:2])
 
@@ -125,8 +128,8 @@ def test_perplexity_buckets_keep_the_head_and_middle(tmp_path, c4_model):
     pages["https://example.org/shuffled"] = " ".join(reversed(texts[950].split()))
     path = write_wet(tmp_path / "c.warc.wet.gz", pages)
     cutoffs = {"en": (150.0, 400.0)}
-    entry = commoncrawl.run([path], str(tmp_path / "r"), beam_args=IN_PROCESS,
-                            perplexity=commoncrawl.Perplexity(lm, cutoffs))
+    entry = commoncrawl.run(CommonCrawlConfig(input=[path], output=str(tmp_path / "r"),
+                                              lm_dir=str(lm), cutoffs=cutoffs), IN_PROCESS)
     kept = docs_of(tmp_path / "r")
     assert kept and all(d.meta["bucket"] in ("head", "middle") for d in kept)
     assert all(d.meta["perplexity"] < 400.0 for d in kept)
@@ -141,10 +144,9 @@ def test_cutoffs_computed_from_the_job_split_it_into_thirds_then_the_classifier_
     texts, lm = c4_model
     pages = {f"https://example.org/c4/{i}": t for i, t in enumerate(texts[700:800])}
     release = tmp_path / "r"
-    entry = commoncrawl.run([write_wet(tmp_path / "c.warc.wet.gz", pages)], str(release),
-                            beam_args=TWO_WORKERS, keep_rejects=True,
-                            perplexity=commoncrawl.Perplexity(lm),
-                            reference=commoncrawl.Reference(ref_model))
+    entry = commoncrawl.run(CommonCrawlConfig(
+        input=[write_wet(tmp_path / "c.warc.wet.gz", pages)], output=str(release),
+        keep_rejects=True, lm_dir=str(lm), ref_model=str(ref_model)), TWO_WORKERS)
     head, tail = entry.config["bucket_cutoffs"]["en"]
     kept, rejected = docs_of(release), [d for p in (release / "rejects" / "commoncrawl").glob("*.arrow")
                                         for d in read_shard(str(p))]
@@ -169,8 +171,9 @@ def test_the_reference_classifier_keeps_reference_like_pages(tmp_path, reference
     _, held_cited, held_random, _ = reference_pages
     pages = {f"https://cited.example/{i}": t for i, t in enumerate(held_cited[:30])}
     pages |= {f"https://random.example/{i}": t for i, t in enumerate(held_random[:30])}
-    entry = commoncrawl.run([write_wet(tmp_path / "c.warc.wet.gz", pages)], str(tmp_path / "r"),
-                            beam_args=IN_PROCESS, reference=commoncrawl.Reference(ref_model, 0.5))
+    entry = commoncrawl.run(CommonCrawlConfig(
+        input=[write_wet(tmp_path / "c.warc.wet.gz", pages)], output=str(tmp_path / "r"),
+        ref_model=str(ref_model), ref_threshold=0.5), IN_PROCESS)
     kept = docs_of(tmp_path / "r")
     assert all(d.meta["ref_score"] >= 0.5 for d in kept)
     cited = sum(d.url.startswith("https://cited") for d in kept)

@@ -16,6 +16,7 @@ from conftest import (IN_PROCESS, MARKUP_REMNANTS, count_articles, decompressed,
                       page_xml, prose, write)
 from llama_data import manifest
 from llama_data.pipelines import common, wikipedia
+from llama_data.pipelines.config import WikipediaConfig
 from llama_data.shards import read_shard
 
 pytestmark = pytest.mark.slow
@@ -27,7 +28,8 @@ def shard_docs(release: Path, source: str = "wikipedia"):
 
 def test_real_dumps_into_a_release_with_a_balanced_funnel(tmp_path, wiki_corpus):
     release = tmp_path / "release"
-    entry = wikipedia.run([str(p) for p in wiki_corpus], str(release), beam_args=IN_PROCESS)
+    entry = wikipedia.run(WikipediaConfig(input=[str(p) for p in wiki_corpus], output=str(release)),
+                          IN_PROCESS)
 
     articles = sum(count_articles(decompressed(p))[1] for p in wiki_corpus)
     funnel = entry.funnel
@@ -70,7 +72,8 @@ def bad_and_good_dumps(tmp_path: Path) -> list[str]:
 
 def test_bad_files_are_counted_and_named_and_the_good_output_is_kept(tmp_path):
     release = tmp_path / "release"
-    entry = wikipedia.run(bad_and_good_dumps(tmp_path), str(release), beam_args=IN_PROCESS)
+    entry = wikipedia.run(WikipediaConfig(input=bad_and_good_dumps(tmp_path), output=str(release)),
+                          IN_PROCESS)
     assert entry.funnel.unreadable == {"truncated_or_corrupt_compression": 1,
                                        "invalid_encoding": 1}
     titles = sorted(d.meta["title"] for d in shard_docs(release))
@@ -83,10 +86,10 @@ def test_bad_files_are_counted_and_named_and_the_good_output_is_kept(tmp_path):
 
 def test_parallel_workers_and_reruns_give_byte_identical_shards(tmp_path):
     inputs = bad_and_good_dumps(tmp_path)
-    one = wikipedia.run(inputs, str(tmp_path / "a"), beam_args=IN_PROCESS, buckets=3)
-    two = wikipedia.run(inputs, str(tmp_path / "b"), buckets=3,
-                        beam_args=["--direct_num_workers=2",
-                                   "--direct_running_mode=multi_processing"])
+    one = wikipedia.run(WikipediaConfig(input=inputs, output=str(tmp_path / "a"), num_shards=3),
+                        IN_PROCESS)
+    two = wikipedia.run(WikipediaConfig(input=inputs, output=str(tmp_path / "b"), num_shards=3),
+                        ["--direct_num_workers=2", "--direct_running_mode=multi_processing"])
     assert one.config["runner"] == two.config["runner"] == "FnApiRunner"
     assert [(s.name, s.sha256) for s in one.shards] == [(s.name, s.sha256) for s in two.shards]
     assert len(one.shards) > 1
@@ -96,8 +99,9 @@ def test_parallel_workers_and_reruns_give_byte_identical_shards(tmp_path):
 def test_a_rerun_replaces_stale_shards(tmp_path):
     inputs = bad_and_good_dumps(tmp_path)
     release = tmp_path / "r"
-    wikipedia.run(inputs, str(release), beam_args=IN_PROCESS, buckets=4)
-    entry = wikipedia.run(inputs, str(release), beam_args=IN_PROCESS, buckets=1)
+    wikipedia.run(WikipediaConfig(input=inputs, output=str(release), num_shards=4), IN_PROCESS)
+    entry = wikipedia.run(WikipediaConfig(input=inputs, output=str(release), num_shards=1),
+                          IN_PROCESS)
     assert sorted(p.name for p in (release / "wikipedia").iterdir()) == [s.name for s in entry.shards]
 
 
@@ -107,7 +111,8 @@ def test_keep_rejects_writes_each_dropped_document_with_its_reason(tmp_path):
              page_xml(4, "Talk:Long", prose(40), ns=1)]
     path = write(tmp_path / "enwiki-x.xml", dump_xml(pages))
     release = tmp_path / "r"
-    entry = wikipedia.run([str(path)], str(release), beam_args=IN_PROCESS, keep_rejects=True)
+    entry = wikipedia.run(WikipediaConfig(input=[str(path)], output=str(release), keep_rejects=True),
+                          IN_PROCESS)
     rejects = shard_docs(release, "rejects/wikipedia")
     assert sorted((d.meta["title"], d.meta["rejected_by"]) for d in rejects) == [
         ("Moved", "article:redirect"), ("Stub", "min_words:too_short"),

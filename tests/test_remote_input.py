@@ -11,15 +11,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, IN_PROCESS
 from test_download import FAST, flaky_server, serve
+
 from llama_data import remote
 from llama_data.document import Document
 from llama_data.errors import InputError, RemoteReadError
 from llama_data.io import expand_inputs, open_input
 from llama_data.remote import Retry
 from llama_data.sources.commoncrawl import WarcReader
+from llama_data.units import format_size
 
 SAMPLES = ["generated.warc.wet.gz", "whirlwind.warc.wet.gz", "resiliparse-warcfile.warc.gz"]
 
@@ -94,15 +95,15 @@ def test_a_stalled_connection_times_out_and_resumes(server, tmp_path, monkeypatc
 
 
 def test_progress_of_a_remote_read_is_logged(server, monkeypatch, caplog):
-    monkeypatch.setattr(remote, "PROGRESS_EVERY", 100_000)
+    monkeypatch.setattr(remote, "PROGRESS_EVERY", 100 * 1024)
     data = generated_wet()
     url = serve(server, "x.warc.wet.gz", data)
     with caplog.at_level("INFO", logger="llama_data.remote"):
         list(WarcReader(url))
-    total = remote.human(len(data))
-    done = re.findall(rf"{re.escape(url)}: (\d+\.\d) kB of {total}", caplog.text)
-    kb = [float(d) for d in done]  # every 100 kB reached, each once (reads come in chunks)
-    assert kb and kb[0] >= 100 and kb == sorted(set(kb)) and kb[-1] * 1000 <= len(data)
+    total = format_size(len(data))
+    done = re.findall(rf"{re.escape(url)}: (\d+\.\d) KiB of {total}", caplog.text)
+    kib = [float(d) for d in done]  # every 100 KiB reached, each once (reads come in chunks)
+    assert kib and kib[0] >= 100 and kib == sorted(set(kib)) and kib[-1] * 1024 <= len(data)
 
 
 def test_a_server_that_keeps_failing_is_a_counted_error_after_the_documents_before(server,
@@ -139,12 +140,14 @@ def test_http_inputs_and_a_remote_paths_list_expand(server):
 @pytest.mark.slow
 def test_the_pipeline_counts_an_unreadable_remote_file_and_reads_the_others(server, tmp_path):
     from llama_data.pipelines import commoncrawl
+    from llama_data.pipelines.config import CommonCrawlConfig
 
     data = generated_wet(40)
     good = serve(server, "good.warc.wet.gz", data)
     server.faults = [("drop", len(data) // 3)]
-    entry = commoncrawl.run([good, server.url("gone.warc.wet.gz")], str(tmp_path / "r"),
-                            languages=None, beam_args=IN_PROCESS)  # sized over HTTP
+    entry = commoncrawl.run(CommonCrawlConfig(  # sized over HTTP
+        input=[good, server.url("gone.warc.wet.gz")], output=str(tmp_path / "r"), languages=None),
+        IN_PROCESS)
     assert entry.funnel.unreadable == {"remote_read_failed": 1} and entry.config["buckets"] == 1
     assert entry.funnel.read == 40 + 1
     entry.funnel.check()

@@ -78,7 +78,7 @@ def test_too_small_a_sample_names_the_largest_vocabulary_it_supports(corpus_rele
     release = tmp_path / "r"
     shutil.copytree(corpus_release, release)
     with pytest.raises(model.TokenizerError, match=r"supports at most \d+ pieces, not 50000"):
-        train.train(str(release), {"books": 1.0}, vocab_size=50_000, sample_bytes=20_000)
+        train.train(str(release), {"c4": 1.0}, vocab_size=50_000, sample_bytes=20_000)
 
 
 def test_a_file_that_is_not_a_sentencepiece_model_is_a_clear_error(tmp_path):

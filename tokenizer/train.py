@@ -8,7 +8,8 @@ and never more than one shard batch is in memory.
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
+import os
 import re
 import sys
 import time
@@ -18,19 +19,40 @@ from pathlib import Path
 import sentencepiece as spm
 
 from llama_data import manifest as manifest_lib
+from llama_data.config import setting
 from llama_data.errors import ReleaseError
+from llama_data.hashing import sha1_int, sha256_file
+from llama_data.io import atomic_path
 from llama_data.shards import read_shard
-from llama_data.tokens import sha256_file
+from llama_data.units import format_size, parse_size
 
 from . import model
 
-DEFAULT_SAMPLE_BYTES = 100 * 10**6
+DEFAULT_SAMPLE_BYTES = 100 * 2**20
 _TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)")
+# Trainer-spec fields that say where and how fast it ran, not what was learnt: cleared from the
+# model file, so that the same sample gives the same bytes on any machine, with any core count.
+_MACHINE_FIELDS = ("input", "model_prefix", "num_threads")
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizerConfig:
+    """``llama-data tokenizer train``."""
+
+    release: str = setting(help_text="release folder", metavar="R")
+    vocab_size: int = setting(model.LLAMA_VOCAB_SIZE, "pieces")
+    sample_size: int = setting(DEFAULT_SAMPLE_BYTES, "bytes of text to train on (KiB, MiB, GiB; "
+                               "MB means MiB)", type=parse_size,
+                               default_text=format_size(DEFAULT_SAMPLE_BYTES))
+    seed: int = setting(0, "sampling seed")
+    weights: str | None = setting(None, "source weights", metavar="FILE|table1",
+                                  default_text="the release's mixture.json, else table1")
+    threads: int | None = setting(None, "SentencePiece training threads (the model is the same "
+                                        "with any number)", default_text="all cores")
 
 
 def _rate(seed: int, doc_id: str) -> float:
-    digest = hashlib.sha1(f"{seed}:{doc_id}".encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return sha1_int(f"{seed}:{doc_id}") / 2**64
 
 
 def _pieces(text: str, max_bytes: int) -> Iterator[str]:
@@ -86,26 +108,27 @@ def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LL
             f.write(line + "\n")
             lines += 1
     size = sample_path.stat().st_size
-    print(f"tokenizer: sample of {size / 1e6:.1f} MB, {lines} lines "
-          f"({', '.join(f'{s} {b / 1e6:.1f} MB' for s, b in sorted(per_source.items()))}); "
+    print(f"tokenizer: sample of {format_size(size)}, {lines} lines "
+          f"({', '.join(f'{s} {format_size(b)}' for s, b in sorted(per_source.items()))}); "
           f"training {vocab_size} BPE pieces", file=sys.stderr)
     spec = {**model.LLAMA_TRAINER_SPEC, "vocab_size": vocab_size}
     started = time.monotonic()
     try:
         spm.SentencePieceTrainer.train(
             input=str(sample_path), model_prefix=str(out / "tokenizer"), input_sentence_size=0,
-            num_threads=threads or 1, minloglevel=2, **spec)
+            num_threads=threads or os.cpu_count() or 1, minloglevel=2, **spec)
     except RuntimeError as e:
         too_high = _TOO_HIGH.search(str(e))
         if too_high:
             raise model.TokenizerError(
-                f"the sample ({size / 1e6:.2f} MB of text) supports at most {too_high.group(2)} "
+                f"the sample ({format_size(size)} of text) supports at most {too_high.group(2)} "
                 f"pieces, not {vocab_size}: pass --vocab-size {too_high.group(2)} or less, or "
                 "train on more text (--sample-size, more sources)") from e
         raise model.TokenizerError(f"SentencePiece training failed: {e}") from e
     finally:
         sample_path.unlink(missing_ok=True)
     (out / "tokenizer.vocab").unlink(missing_ok=True)  # the model file holds the vocabulary
+    _clear_machine_fields(out / "tokenizer.model")
     record = {
         "path": "tokenizer/tokenizer.model",
         "sha256": sha256_file(out / "tokenizer.model"),
@@ -120,3 +143,11 @@ def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LL
     print(f"tokenizer: {out / 'tokenizer.model'} in {time.monotonic() - started:.1f}s",
           file=sys.stderr)
     return record
+
+
+def _clear_machine_fields(path: Path) -> None:
+    proto = model.read_proto(path)
+    for name in _MACHINE_FIELDS:
+        proto.trainer_spec.ClearField(name)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(proto.SerializeToString())

@@ -22,8 +22,6 @@ import dataclasses
 import hashlib
 import heapq
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from llama_data import manifest as manifest_lib
 from llama_data import mixture
 from llama_data import tokens as token_shards
 from llama_data.errors import ReleaseError
+from llama_data.io import atomic_path
 
 INDEX_VERSION = 1
 _VAL_BUCKETS = 1_000_000
@@ -136,26 +135,26 @@ class MixtureSequences:
         self.starts = {s: load(f"{s}.starts") for s in self.sources}
 
     def _build(self, weights: np.ndarray, num_sequences: int, config: dict) -> None:
-        tmp = self.cache.with_name(f"{self.cache.name}.tmp-{uuid.uuid4().hex}")
-        tmp.mkdir(parents=True)
         order = interleave(weights, num_sequences)
         within = np.empty(num_sequences, dtype=np.int64)
         for s in range(len(self.sources)):
             picked = order == s
             within[picked] = np.arange(picked.sum())
-        np.save(tmp / "order.npy", order)
-        np.save(tmp / "within.npy", within)
-        for s, source in enumerate(self.sources):
-            doc_order, starts = self._source_index(source, s, int((order == s).sum()))
-            np.save(tmp / f"{source}.doc_order.npy", doc_order)
-            np.save(tmp / f"{source}.starts.npy", starts)
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        self.cache.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.replace(tmp, self.cache)
-        except OSError:  # another process built the same index first
-            for f in tmp.iterdir():
-                f.unlink()
-            tmp.rmdir()
+            with atomic_path(self.cache) as tmp:
+                tmp.mkdir()
+                np.save(tmp / "order.npy", order)
+                np.save(tmp / "within.npy", within)
+                for s, source in enumerate(self.sources):
+                    doc_order, starts = self._source_index(source, s, int((order == s).sum()))
+                    np.save(tmp / f"{source}.doc_order.npy", doc_order)
+                    np.save(tmp / f"{source}.starts.npy", starts)
+                (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        except OSError:
+            if not (self.cache / "config.json").exists():
+                raise
+            # else another process built the same index first
 
     def _source_index(self, source: str, s: int, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The source's document order over its epochs, and where each of its sequences starts:

@@ -31,6 +31,7 @@ from llama_data.errors import LlamaDataError
 
 from . import checkpoint as ckpt
 from . import metrics
+from .config import TrainConfig
 from .data import MixtureSequences
 from .evaluate import batch_tensors, bytes_per_token, evaluate
 from .model import PRESETS, Llama, ModelConfig, model_config
@@ -41,31 +42,6 @@ H100_BF16_PEAK = 989e12  # dense bf16 FLOP/s of an H100 SXM, the MFU denominator
 
 class TrainingError(LlamaDataError):
     """A run that cannot go on (a NaN loss, a batch that does not divide); the message says why."""
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    release: str
-    output: str
-    preset: str = "10M"
-    tokens: int = 10_000_000
-    seq_len: int = 256
-    batch_tokens: int | None = None  # default: the preset's, capped so a short run has 20+ steps
-    micro_batch: int = 8  # sequences per forward pass per process
-    lr: float | None = None  # default: the preset's
-    min_lr_ratio: float = 0.1
-    warmup_steps: int | None = None  # default: 2,000, scaled down to 1/10 of a short run
-    weight_decay: float = 0.1
-    betas: tuple[float, float] = (0.9, 0.95)
-    grad_clip: float = 1.0
-    eval_every: int = 50
-    eval_sequences: int = 32  # validation sequences per source
-    checkpoint_every: int = 100
-    doc_mask: bool = True
-    activation_checkpointing: bool = False
-    compile: bool = False
-    val_fraction: float = 0.01
-    seed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

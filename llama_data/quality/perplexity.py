@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import shutil
 import subprocess
@@ -49,6 +48,7 @@ from pathlib import Path
 from llama_data.document import Document
 from llama_data.errors import LlamaDataError
 from llama_data.filters import FilterResult
+from llama_data.io import atomic_path
 from llama_data.models import kenlm_tool
 from llama_data.text.ccnet import normalize_line
 
@@ -198,13 +198,17 @@ def _run_tool(name: str, args: list[str], stdin=None, stdout=None) -> None:
 
 def _install(src: Path, dst: Path) -> None:
     """Move ``src`` to ``dst`` atomically (a sibling temporary file, then a rename)."""
-    partial = dst.with_name(f".{dst.name}.partial")
-    shutil.copyfile(src, partial)
-    os.replace(partial, dst)
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+
+
+# CCNet's Makefile: a 65,536-piece SentencePiece model and a 5-gram; lmplz sorts in 20% of RAM.
+LM_VOCAB_SIZE, LM_ORDER, LMPLZ_MEMORY = 65536, 5, "20%"
 
 
 def train_language_model(texts: Iterable[str], lang: str, out: str | Path,
-                         vocab_size: int = 65536, order: int = 5, memory: str = "20%") -> Path:
+                         vocab_size: int = LM_VOCAB_SIZE, order: int = LM_ORDER,
+                         memory: str = LMPLZ_MEMORY) -> Path:
     """Train ``{lang}.sp.model`` and ``{lang}.arpa.bin`` into ``out`` from ``texts``, as CCNet's
     Makefile does: a SentencePiece unigram model (``character_coverage=0.9995``) on the
     normalised lines, then ``lmplz -o {order} --discount_fallback`` on those lines tokenised with

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import hashlib
 import heapq
 import json
 import multiprocessing
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from llama_data.document import Document
 from llama_data.errors import LlamaDataError
 from llama_data.filters import FilterResult
+from llama_data.hashing import sha1_int
 from llama_data.io import atomic_path
 from llama_data.text.ccnet import normalize_text
 
@@ -110,8 +110,8 @@ class Examples:
     stats: dict[str, int]
 
 
-def _rank(seed: int, key: str) -> bytes:
-    return hashlib.sha1(f"{seed}:{key}".encode()).digest()
+def _rank(seed: int, key: str) -> int:
+    return sha1_int(f"{seed}:{key}")
 
 
 def select_examples(cited: set[str], docs: Callable[[], Iterable[Document]], seed: int = 0,
@@ -121,7 +121,7 @@ def select_examples(cited: set[str], docs: Callable[[], Iterable[Document]], see
     ``cited`` holds normalised URLs. A positive's bucket (``meta["bucket"]``, None when unbucketed)
     is matched by a negative's: per bucket, the pages with the smallest seeded hash of their id.
     """
-    positives: dict[bytes, tuple[str, str | None]] = {}
+    positives: dict[int, tuple[str, str | None]] = {}
     stats: Counter[str] = Counter(pages=0, cited_pages=0, cited_too_short=0)
     for doc in docs():
         stats["pages"] += 1
@@ -131,7 +131,7 @@ def select_examples(cited: set[str], docs: Callable[[], Iterable[Document]], see
         if len(doc.text) < min_chars:
             stats["cited_too_short"] += 1
             continue
-        positives.setdefault(hashlib.sha1(doc.text.encode()).digest(),
+        positives.setdefault(sha1_int(doc.text, 20),
                              (doc.text, doc.meta.get("bucket")))
     stats["cited_duplicates"] = stats["cited_pages"] - stats["cited_too_short"] - len(positives)
     wanted = Counter(bucket for _, bucket in positives.values())
@@ -142,11 +142,11 @@ def select_examples(cited: set[str], docs: Callable[[], Iterable[Document]], see
         if heap is None:
             continue
         # a heap of negated ranks: its top is the largest rank kept, so the smallest ranks stay
-        entry = (-int.from_bytes(_rank(seed, doc.id)[:8], "big"), doc.text)
+        entry = (-_rank(seed, doc.id), doc.text)
         full = len(heap) >= wanted[bucket]
         if full and entry <= heap[0]:
             continue
-        if hashlib.sha1(doc.text.encode()).digest() in positives:  # only pages that would enter
+        if sha1_int(doc.text, 20) in positives:  # only pages that would enter
             continue
         if full:
             heapq.heapreplace(heap, entry)

@@ -20,11 +20,12 @@ duplicate of anything and is never removed by dedup.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
-import sys
 import unicodedata
 from collections.abc import Collection
+
+# BYTE_ORDER and HASH_BYTES: how pipelines/dedup.py packs these hashes into keys.
+from llama_data.hashing import BYTE_ORDER, HASH_BYTES, sha1_int  # noqa: F401
 
 # CCNet's map, kept as is (including its oddity "１" -> '"'; with numbers=True the digit rule runs
 # first and turns "１" into "0", so that entry only matters with numbers=False).
@@ -81,9 +82,6 @@ _ASCII_LINE = str.maketrans({**dict.fromkeys("0123456789", "0"),
                              **dict.fromkeys(filter(str.isascii, NON_PRINTING_CHARS), None)})
 _ASCII_TEXT = str.maketrans({**dict.fromkeys("0123456789", "0"),
                              **dict.fromkeys(filter(str.isascii, NON_PRINTING_CHARS), " ")})
-
-HASH_BYTES = 8
-BYTE_ORDER = "little"
 
 
 @functools.cache
@@ -179,10 +177,6 @@ def normalize_for_dedup(line: str) -> str:
     return _PUNCT_OR_NON_PRINTING_RE.sub("", line)
 
 
-def _digest_to_int(digest: bytes) -> int:
-    return int.from_bytes(digest[:HASH_BYTES], BYTE_ORDER)
-
-
 def line_hash(line: str) -> int:
     """CCNet's line hash: SHA-1 of ``normalize_for_dedup(line)`` in UTF-8, its first 8 bytes read
     as an unsigned 64-bit integer in little-endian order.
@@ -191,7 +185,7 @@ def line_hash(line: str) -> int:
     order, little-endian on x86 and ARM (and its ``BYTE_ORDER`` constant says "little"); here the
     order is fixed, so the value is the same on every machine.
     """
-    return _digest_to_int(hashlib.sha1(normalize_for_dedup(line).encode("utf-8")).digest())
+    return sha1_int(normalize_for_dedup(line))
 
 
 def split_lines(text: str) -> list[str]:
@@ -207,7 +201,7 @@ def hashed_lines(text: str) -> list[tuple[int, int]]:
     for index, line in enumerate(split_lines(text)):
         normalized = normalize_for_dedup(line)
         if normalized:
-            out.append((index, _digest_to_int(hashlib.sha1(normalized.encode("utf-8")).digest())))
+            out.append((index, sha1_int(normalized)))
     return out
 
 

@@ -1,0 +1,102 @@
+"""The settings of each source's job (``llama-data prepare SOURCE``), one dataclass per source.
+
+Beam-free on purpose: the CLI builds its options from these classes without importing Beam.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from llama_data.config import setting
+from llama_data.quality.langid import CCNET_THRESHOLD
+from llama_data.quality.reference import REF_THRESHOLD
+from llama_data.shards import DEFAULT_SHARD_BYTES
+from llama_data.sources.wikipedia import PAPER_LANGUAGES
+from llama_data.units import format_size, parse_size
+
+
+def languages(text: str) -> tuple[str, ...] | None:
+    """``"en,de fr"`` -> ``("de", "en", "fr")``; ``"all"`` -> None (any language)."""
+    if text.strip().lower() == "all":
+        return None
+    return tuple(sorted({code for code in re.split(r"[,\s]+", text.strip()) if code}))
+
+
+def names(text: str) -> tuple[str, ...]:
+    """``"head,middle"`` -> ``("head", "middle")``."""
+    return tuple(name for name in re.split(r"[,\s]+", text.strip()) if name)
+
+
+@dataclasses.dataclass(frozen=True)
+class PrepareConfig:
+    """What every source's job takes."""
+
+    input: Sequence[str] = setting(
+        help_text="files, globs or fsspec URLs: several at once (a shell's expanded glob) and "
+                  "repeatable", metavar="PATH", nargs="+", action="extend")
+    output: str = setting(help_text="release folder", metavar="RELEASE")
+    shard_size: int = setting(DEFAULT_SHARD_BYTES, "largest shard, in bytes of text (KiB, MiB, "
+                              "GiB; MB means MiB)", type=parse_size,
+                              default_text=format_size(DEFAULT_SHARD_BYTES))
+    num_shards: int | None = setting(None, "hash buckets of documents",
+                                     default_text="from the input size")
+    keep_rejects: bool = setting(False, "also write dropped documents, with their reason, to "
+                                        "RELEASE/rejects/")
+    max_error_rate: float = setting(0.01, "fail the job when more than this share of the "
+                                          "records read is unreadable or fails a step")
+    allow_empty: bool = setting(False, "accept a job that keeps no document of those it read")
+
+    def run_options(self) -> dict[str, Any]:
+        """The keyword arguments of ``pipelines.common.run`` these settings give: the one place
+        where they are passed on."""
+        # max_error_rate and allow_empty: to pass here once common.run takes them.
+        return {"max_bytes": self.shard_size, "buckets": self.num_shards,
+                "keep_rejects": self.keep_rejects}
+
+
+@dataclasses.dataclass(frozen=True)
+class WikipediaConfig(PrepareConfig):
+    """MediaWiki XML dumps -> article text."""
+
+    languages: tuple[str, ...] | None = setting(
+        tuple(PAPER_LANGUAGES), "languages to accept, comma-separated, or 'all' (the default is "
+                                "the paper's 20)", type=languages)
+    min_words: int = setting(20, "drop articles with fewer words after cleaning")
+
+
+@dataclasses.dataclass(frozen=True)
+class CommonCrawlConfig(PrepareConfig):
+    """WET/WARC -> CCNet's line dedup and language ID, then (with models) perplexity buckets and
+    the Wikipedia-reference classifier."""
+
+    fmt: str = setting("auto", "input format", flag="--format", choices=["auto", "wet", "warc"])
+    languages: tuple[str, ...] | None = setting(
+        ("en",), "languages to keep, comma-separated, or 'all' (en: as LLaMA)", type=languages)
+    lang_threshold: float = setting(CCNET_THRESHOLD, "lowest language score kept (CCNet's)")
+    dedup_keep: str = setting("none", "a repeated line: removed everywhere (none, CCNet's rule) "
+                                      "or kept once (first, the TFDS C4 way)",
+                              choices=["none", "first"])
+    dedup_scope: str = setting("job", "where a line counts as repeated: in the whole job (job) "
+                                      "or within each of N groups of hash shards (groups:N, "
+                                      "CCNet's)", metavar="job|groups:N")
+    lid_model: str | None = setting(None, "fastText language-ID model", metavar="PATH",
+                                    default_text="lid.176.ftz")
+    base_url: str = setting("https://data.commoncrawl.org/",
+                            "prefix of the relative paths in a *.paths.gz list")
+    lm_dir: str | None = setting(None, "folder of {lang}.sp.model + {lang}.arpa.bin (llama-data "
+                                       "train-lm, or CCNet's): score perplexity and keep "
+                                       "--buckets", metavar="DIR")
+    cutoffs: str | Mapping[str, tuple[float, float]] = setting(
+        "auto", "perplexity cut-offs per language: the 30th/60th percentiles of this job's "
+                "perplexities (auto), CCNet's published ones (ccnet, with CCNet's models), or a "
+                "JSON file {\"en\": [head, tail], ...}; library callers may pass that mapping",
+        metavar="auto|ccnet|FILE")
+    buckets: tuple[str, ...] = setting(("head", "middle"), "perplexity buckets to keep",
+                                       type=names)
+    ref_model: str | None = setting(None, "Wikipedia-reference classifier (llama-data "
+                                          "train-classifier): score ref_score and drop pages "
+                                          "under --ref-threshold", metavar="PATH")
+    ref_threshold: float = setting(REF_THRESHOLD, "lowest reference score kept (RedPajama's)")
