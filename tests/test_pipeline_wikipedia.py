@@ -11,11 +11,19 @@ from pathlib import Path
 import datasets
 import pytest
 from apache_beam.internal.cloudpickle import cloudpickle
-
-from conftest import (IN_PROCESS, MARKUP_REMNANTS, count_articles, decompressed, dump_xml,
-                      page_xml, prose, write)
-from llama_data import manifest
+from conftest import (
+    IN_PROCESS,
+    MARKUP_REMNANTS,
+    count_articles,
+    decompressed,
+    dump_xml,
+    page_xml,
+    prose,
+    write,
+)
 from llama_data.pipelines import common, wikipedia
+
+from llama_data import manifest
 from llama_data.shards import read_shard
 
 pytestmark = pytest.mark.slow
