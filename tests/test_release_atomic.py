@@ -206,3 +206,37 @@ def test_two_sources_prepared_at_once_are_both_recorded(tmp_path):
     assert all(e.documents > 0 for e in recorded.sources.values())
     saved = json.loads((folder / manifest.MANIFEST).read_text())
     assert saved["sources"]["wikipedia"]["run"] != saved["sources"]["commoncrawl"]["run"]
+
+
+def test_on_an_object_store_the_manifest_is_written_last(tmp_path):
+    """fsspec's in-memory filesystem stands for gs:// or s3://: not local, so no rename."""
+    import fsspec
+
+    folder = f"memory://{tmp_path.name}/release"
+    fs = fsspec.filesystem("memory")
+
+    def commit(tag: str) -> manifest.SourceEntry:
+        with release.stage(folder, "wikipedia") as staged:
+            shards = write_shards(docs(tag, 10), staged.shards, "part-00000")
+            return release.commit(staged, manifest.SourceEntry(
+                shards, manifest.Funnel(read=10, kept=10), {}, {}), keep_rejects=False)
+
+    first = commit("old")
+    assert first.folder == f"wikipedia/{first.run}"
+    with pytest.raises(RuntimeError), release.stage(folder, "wikipedia") as staged:
+        write_shards(docs("new", 10), staged.shards, "part-00000")
+        raise RuntimeError("the job failed")
+    loaded = manifest.load(folder).sources["wikipedia"]
+    assert loaded.run == first.run
+    assert fs.ls(f"/{tmp_path.name}/release/wikipedia", detail=False) == [
+        f"/{tmp_path.name}/release/wikipedia/{first.run}"]
+
+    second = commit("new")
+    entry = manifest.load(folder).sources["wikipedia"]
+    assert entry.run == second.run != first.run
+    for shard in entry.shards:
+        data = fs.cat(entry.shard_path(folder, "wikipedia", shard))
+        assert hashlib.sha256(data).hexdigest() == shard.sha256
+    assert fs.ls(f"/{tmp_path.name}/release/wikipedia", detail=False) == [
+        f"/{tmp_path.name}/release/wikipedia/{second.run}"]  # the old run collected
+    fs.rm(f"/{tmp_path.name}", recursive=True)
