@@ -85,3 +85,12 @@ class NoInputFiles(LlamaDataError):
 
 class PipelineFailed(LlamaDataError):
     """A Beam job that failed as a whole (bad records never do this; they are counted)."""
+
+
+class ErrorBudgetExceeded(LlamaDataError):
+    """A job whose unreadable records (and processing failures) exceed ``--max-error-rate`` of the
+    records read: its output is not swapped into the release."""
+
+
+class EmptyResult(LlamaDataError):
+    """A job that read records but kept none (and was not run with ``--allow-empty``)."""

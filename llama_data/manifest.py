@@ -1,26 +1,34 @@
 """The release manifest: per source its shards (with sha256), the funnel, config and versions.
 
 The funnel accounts for every input record: ``read = kept + dropped + unreadable``, each by reason.
+A reader reads exactly the shards an entry lists (``SourceEntry.shard_path``); how a source's
+entry and shards are swapped in together is :mod:`llama_data.release`'s protocol.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import importlib.metadata
 import json
+import os
 import platform
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 from llama_data import __version__
-from llama_data.errors import ReleaseError
-from llama_data.io import atomic_open
+from llama_data.errors import EmptyResult, ErrorBudgetExceeded, ReleaseError
+from llama_data.io import atomic_path
 from llama_data.shards import ShardInfo
 from llama_data.units import format_size
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 FORMAT = "llama-data-manifest"
 FORMAT_VERSION = 1
 MAX_ERRORS_KEPT = 100
@@ -75,6 +83,13 @@ class SourceEntry:
     tokens: dict[str, Any] | None = None
     # Counts of the steps that are not about whole records (e.g. lines removed by dedup).
     counters: dict[str, int] = dataclasses.field(default_factory=dict)
+    # The shards' folder relative to the release (default: the source's name) and the run that
+    # wrote them (see llama_data.release).
+    folder: str | None = None
+    run: str | None = None
+
+    def shard_path(self, release: str, source: str, shard: ShardInfo) -> str:
+        return f"{release.rstrip('/')}/{self.folder or source}/{shard.name}"
 
     @property
     def documents(self) -> int:
@@ -95,6 +110,8 @@ class SourceEntry:
             "versions": self.versions,
             "tokens": self.tokens,
             "counters": self.counters,
+            "folder": self.folder,
+            "run": self.run,
         }
 
     @classmethod
@@ -107,6 +124,8 @@ class SourceEntry:
             errors=data.get("errors", []),
             tokens=data.get("tokens"),
             counters=data.get("counters", {}),
+            folder=data.get("folder"),
+            run=data.get("run"),
         )
 
 
@@ -139,7 +158,30 @@ def manifest_path(release: str) -> str:
     return f"{release.rstrip('/')}/{MANIFEST}"
 
 
+@contextlib.contextmanager
+def locked(release: str) -> Iterator[None]:
+    """Hold the release's writer lock (an flock on ``RELEASE/.lock``, dropped by the kernel when
+    its holder exits or is killed). Object stores have none: one writer per release there."""
+    fs, root = fsspec.core.url_to_fs(release)
+    if not isinstance(fs, LocalFileSystem):
+        yield
+        return
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, LOCK), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def load(release: str, missing_ok: bool = False) -> Manifest:
+    """The release's manifest, after settling any run that died while swapping a source in."""
+    from llama_data.release import recover
+
+    recover(release)
+    return read(release, missing_ok)
+
+
+def read(release: str, missing_ok: bool = False) -> Manifest:
+    """The manifest as it is on disk (for writers that hold the lock)."""
     path = manifest_path(release)
     fs, fs_path = fsspec.core.url_to_fs(path)
     if not fs.exists(fs_path):
@@ -158,23 +200,54 @@ def load(release: str, missing_ok: bool = False) -> Manifest:
 
 
 def save(release: str, manifest: Manifest) -> None:
-    """Write ``manifest.json`` atomically (temp file + rename), keys sorted for stable bytes."""
+    """Write ``manifest.json`` atomically, keys sorted for stable bytes: a temp file renamed
+    locally, one PUT (all or nothing) on an object store."""
     for entry in manifest.sources.values():
         entry.funnel.check()
-    path = manifest_path(release)
-    fs, fs_path = fsspec.core.url_to_fs(path)
+    text = json.dumps(manifest.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    fs, fs_path = fsspec.core.url_to_fs(manifest_path(release))
     fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
-    with atomic_open(path, "w", encoding="utf-8") as f:
-        json.dump(manifest.to_json(), f, indent=2, sort_keys=True, ensure_ascii=False)
-        f.write("\n")
+    if isinstance(fs, LocalFileSystem):
+        with atomic_path(fs_path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+    else:
+        fs.pipe_file(fs_path, text.encode("utf-8"))
+
+
+def update(release: str, change: Callable[[Manifest], None]) -> Manifest:
+    """Read, change and save the manifest under the release's lock (no update lost to another
+    writer of the same release)."""
+    with locked(release):
+        manifest = read(release, missing_ok=True)
+        change(manifest)
+        save(release, manifest)
+    return manifest
 
 
 def update_source(release: str, source: str, entry: SourceEntry) -> Manifest:
     """Put ``source``'s entry into the release's manifest, keeping the other sources'."""
-    manifest = load(release, missing_ok=True)
-    manifest.sources[source] = entry
-    save(release, manifest)
-    return manifest
+    return update(release, lambda manifest: manifest.sources.__setitem__(source, entry))
+
+
+def check_budget(source: str, funnel: Funnel, errors: list[dict[str, Any]],
+                 max_error_rate: float, allow_empty: bool) -> None:
+    """Raise if more than ``max_error_rate`` of the records read were unreadable or failed, or if
+    records were read and none kept (unless ``allow_empty``); the message names the most frequent
+    reason, an example of it, and the counts."""
+    failed = sum(funnel.unreadable.values())
+    if funnel.read and failed / funnel.read > max_error_rate:
+        reason, count = Counter(funnel.unreadable).most_common(1)[0]
+        example = next((e["message"] for e in errors if e["reason"] == reason), "no example kept")
+        raise ErrorBudgetExceeded(
+            f"{source}: {failed} of {funnel.read} records unreadable or failed "
+            f"({failed / funnel.read:.1%}, above --max-error-rate {max_error_rate:g}); most "
+            f"frequent: {reason} ({count}x), e.g. {' '.join(example.split())}; "
+            "the release is unchanged")
+    if funnel.read and not funnel.kept and not allow_empty:
+        reasons = Counter({**funnel.dropped, **funnel.unreadable}).most_common(1)
+        why = f"; most frequent: {reasons[0][0]} ({reasons[0][1]}x)" if reasons else ""
+        raise EmptyResult(f"{source}: {funnel.read} records read and none kept{why}; the release "
+                          "is unchanged (--allow-empty to record an empty source)")
 
 
 def render(release: str, manifest: Manifest) -> str:

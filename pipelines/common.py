@@ -2,7 +2,9 @@
 
 A source pipeline is ``inputs -> ReadInputs -> Reshuffle -> ApplySteps -> WriteShards``; every record
 read is counted once as kept, dropped (by reason) or unreadable (by reason) in Beam metrics, which the
-driver gathers into the release manifest with the shards' hashes and the errors' messages.
+driver gathers into the release manifest with the shards' hashes and the errors' messages. A job
+writes into a staging area and its source is swapped into the release only when it succeeded
+within its error budget (:mod:`llama_data.release`); a failed job fails loudly and changes nothing.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 from apache_beam.utils import shared
-from fsspec.implementations.local import LocalFileSystem
 
 from llama_data import manifest as manifest_lib
+from llama_data import release as release_lib
 from llama_data.document import Document
 from llama_data.errors import InputError, PipelineFailed, ProcessingError
 from llama_data.filters import Rejected, Step, run_steps
 from llama_data.hashing import sha1_int
+from llama_data.release import Stage, is_local
 from llama_data.shards import DEFAULT_SHARD_BYTES, ShardInfo, write_shards
 
 from . import console
@@ -41,7 +44,6 @@ log = logging.getLogger("llama_data.pipelines")
 # Beam's DirectRunner first tries to download the Prism runner; FnApiRunner is the same local
 # engine without that attempt, so it works offline.
 DEFAULT_RUNNER = "FnApiRunner"
-STAGING = ".staging"
 PROGRESS_EVERY = 10_000  # records between progress lines while reading one input file
 # Uncompressed size of a compressed dump, per compressed byte (measured on Wikipedia dumps).
 EXPANSION = {".bz2": 5.0, ".gz": 4.0}
@@ -149,8 +151,9 @@ class ApplyStepsFn(beam.DoFn):
     def process(self, doc: Document, *side_inputs):
         try:
             result = run_steps(doc, self.steps_for(*side_inputs))
-        except Exception as e:  # one bad record is counted and skipped, never fatal to the job
-            error = ProcessingError(doc.url or doc.id, f"{type(e).__name__}: {e}")
+        except Exception as e:  # noqa: BLE001 (one bad record is counted and skipped, never fatal)
+            error = ProcessingError(doc.url or doc.id, f"{type(e).__name__}: {e}",
+                                    f"document {doc.id}" if doc.url else None)
             self._count.inc(f"unreadable/{error.reason}")
             log.warning("skipped %s: %s", doc.id, error)
             yield beam.pvalue.TaggedOutput(ReadFn.ERRORS, _error_record(error, doc.id))
@@ -281,9 +284,10 @@ def _http_size(url: str) -> int | None:
     return response.size or 0
 
 
-def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], release: str,
+def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], staged: Stage,
           buckets: int, max_bytes: int, keep_rejects: bool) -> None:
-    staging = f"{release}/{STAGING}/{spec.name}"
+    """The source's graph, writing only into ``staged`` (the release is touched at commit)."""
+    staging = staged.root
     read = (pipeline
             | "Inputs" >> beam.Create(list(inputs))
             | "Read" >> beam.ParDo(ReadFn(spec.name, spec.reader)).with_outputs(
@@ -305,7 +309,7 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], rele
         finished["notes"] | "ReportNotes" >> WriteReport(f"{staging}/notes")
     shards = (kept
               | "CountKept" >> beam.ParDo(CountFn(spec.name, "kept"))
-              | "WriteShards" >> WriteShards(f"{release}/{spec.name}", buckets, max_bytes))
+              | "WriteShards" >> WriteShards(staged.shards, buckets, max_bytes))
     shards | "ReportShards" >> WriteReport(f"{staging}/shards")
     (tuple(errors)
      | "AllErrors" >> beam.Flatten()
@@ -313,8 +317,7 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], rele
     if keep_rejects:
         written = (tuple(rejected)
                    | "AllRejected" >> beam.Flatten()
-                   | "WriteRejects" >> WriteShards(f"{release}/rejects/{spec.name}", buckets,
-                                                   max_bytes))
+                   | "WriteRejects" >> WriteShards(staged.rejects, buckets, max_bytes))
         written | "ReportRejects" >> WriteReport(f"{staging}/rejects")
 
 
@@ -336,64 +339,60 @@ def _counts(result, source: str) -> dict[str, int]:
     return counts
 
 
-def _remove_stale(directory: str, keep: set[str]) -> None:
-    """Shards a previous run left that this run did not write (e.g. with more buckets)."""
-    fs, fs_path = fsspec.core.url_to_fs(directory)
-    for path in fs.glob(f"{fs_path}/part-*.arrow"):
-        if path.rsplit("/", 1)[-1] not in keep:
-            fs.rm(path)
-
-
 def run(spec: SourceSpec, inputs: Sequence[str], release: str, *, config: dict[str, Any],
         beam_args: Sequence[str] = (), max_bytes: int = DEFAULT_SHARD_BYTES,
-        buckets: int | None = None, keep_rejects: bool = False) -> manifest_lib.SourceEntry:
-    """Run one source's pipeline into ``release`` and record it in the release's manifest."""
+        buckets: int | None = None, keep_rejects: bool = False, max_error_rate: float = 0.01,
+        allow_empty: bool = False) -> manifest_lib.SourceEntry:
+    """Run one source's pipeline and swap its shards and manifest entry into ``release``, only if
+    the job succeeded, at most ``max_error_rate`` of the records read were unreadable or failed,
+    and it kept something (or ``allow_empty``); otherwise the release is left as it was."""
     release = release.rstrip("/")
     buckets = buckets or estimate_buckets(inputs, max_bytes)
-    fs, staging = fsspec.core.url_to_fs(f"{release}/{STAGING}/{spec.name}")
-    if fs.exists(staging):
-        fs.rm(staging, recursive=True)
     options = pipeline_options(beam_args)
-    pipeline = beam.Pipeline(options=options)
-    build(pipeline, spec, inputs, release, buckets, max_bytes, keep_rejects)
-    log_path = (f"{release}/logs/{spec.name}.log" if isinstance(fs, LocalFileSystem)
+    log_path = (f"{release}/logs/{spec.name}.log" if is_local(release)
                 else os.path.join(tempfile.mkdtemp(), f"{spec.name}.log"))
     runner = options.view_as(StandardOptions).runner
     workers = options.view_as(DirectOptions).direct_num_workers
-    print(f"{spec.name}: {len(inputs)} input file(s) -> {release}/{spec.name} "
-          f"({runner}, {workers} worker(s); Beam log: {log_path})", file=sys.stderr)
     started = time.monotonic()
-    try:
-        with console.beam_output_to(log_path):
-            result = pipeline.run()
-            result.wait_until_finish()
-    except Exception as e:
-        last = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-        raise PipelineFailed(f"{spec.name} pipeline failed: {last} (full log: {log_path})") from e
+    with release_lib.stage(release, spec.name) as staged:
+        print(f"{spec.name}: {len(inputs)} input file(s) -> {release}/{spec.name} "
+              f"({runner}, {workers} worker(s); staging {staged.root}; Beam log: {log_path})",
+              file=sys.stderr)
+        pipeline = beam.Pipeline(options=options)
+        build(pipeline, spec, inputs, staged, buckets, max_bytes, keep_rejects)
+        try:
+            with console.beam_output_to(log_path):
+                result = pipeline.run()
+                result.wait_until_finish()
+        except Exception as e:
+            last = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            raise PipelineFailed(f"{spec.name} pipeline failed: {last} (full log: {log_path}); "
+                                 "the release is unchanged") from e
+        entry = _entry(staged, _counts(result, spec.name),
+                       {**config, "buckets": buckets, "max_shard_bytes": max_bytes,
+                        "runner": str(runner)})
+        manifest_lib.check_budget(spec.name, entry.funnel, entry.errors, max_error_rate,
+                                  allow_empty)
+        entry = release_lib.commit(staged, entry, keep_rejects)
+    funnel = entry.funnel
+    print(f"{spec.name}: {funnel.read} read, {funnel.kept} kept, {sum(funnel.dropped.values())} "
+          f"dropped, {sum(funnel.unreadable.values())} unreadable, {len(entry.shards)} shard(s) "
+          f"in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return entry
 
-    shards = sorted((ShardInfo(**s) for s in _read_report(f"{release}/{STAGING}/{spec.name}/shards*")),
+
+def _entry(staged: Stage, counts: dict[str, int],
+           config: dict[str, Any]) -> manifest_lib.SourceEntry:
+    """The manifest entry of a finished job, from its reports and counters."""
+    shards = sorted((ShardInfo(**s) for s in _read_report(f"{staged.root}/shards*")),
                     key=lambda s: s.name)
-    _remove_stale(f"{release}/{spec.name}", {s.name for s in shards})
-    errors = sorted(_read_report(f"{release}/{STAGING}/{spec.name}/errors*"),
+    errors = sorted(_read_report(f"{staged.root}/errors*"),
                     key=lambda e: (e["path"], e.get("doc_id") or "", e["message"]))
     notes: dict[str, Any] = {}
-    for note in _read_report(f"{release}/{STAGING}/{spec.name}/notes*"):
+    for note in _read_report(f"{staged.root}/notes*"):
         for key, value in note.items():
             notes[key] = {**notes.get(key, {}), **value} if isinstance(value, dict) else value
-    config = {**config, **notes}
-    counts = _counts(result, spec.name)
-    funnel = manifest_lib.Funnel.from_counts(counts)
-    entry = manifest_lib.SourceEntry(
-        shards=shards, funnel=funnel, counters=manifest_lib.other_counts(counts),
-        config={**config, "buckets": buckets, "max_shard_bytes": max_bytes,
-                "runner": str(options.view_as(StandardOptions).runner)},
-        versions=manifest_lib.versions(), errors=errors,
-    )
-    manifest_lib.update_source(release, spec.name, entry)
-    print(f"{spec.name}: {funnel.read} read, {funnel.kept} kept, {sum(funnel.dropped.values())} "
-          f"dropped, {sum(funnel.unreadable.values())} unreadable, {len(shards)} shard(s) in "
-          f"{time.monotonic() - started:.1f}s", file=sys.stderr)
-    fs.rm(staging, recursive=True)
-    if not fs.ls(staging.rsplit("/", 1)[0]):
-        fs.rm(staging.rsplit("/", 1)[0], recursive=True)
-    return entry
+    return manifest_lib.SourceEntry(
+        shards=shards, funnel=manifest_lib.Funnel.from_counts(counts),
+        counters=manifest_lib.other_counts(counts), config={**config, **notes},
+        versions=manifest_lib.versions(), errors=errors)

@@ -52,9 +52,9 @@ class PrepareConfig:
     def run_options(self) -> dict[str, Any]:
         """The keyword arguments of ``pipelines.common.run`` these settings give: the one place
         where they are passed on."""
-        # max_error_rate and allow_empty: to pass here once common.run takes them.
         return {"max_bytes": self.shard_size, "buckets": self.num_shards,
-                "keep_rejects": self.keep_rejects}
+                "keep_rejects": self.keep_rejects, "max_error_rate": self.max_error_rate,
+                "allow_empty": self.allow_empty}
 
 
 @dataclasses.dataclass(frozen=True)

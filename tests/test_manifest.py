@@ -62,3 +62,14 @@ def test_render_shows_the_funnel_by_reason(tmp_path):
     assert "wikipedia" in text
     assert "f:too_short" in text and "malformed_xml" in text
     assert "part-00000-000.arrow" in text
+
+
+def test_a_failed_save_leaves_the_previous_manifest_and_no_temporary_file(tmp_path):
+    manifest.update_source(str(tmp_path), "wikipedia", entry())
+    before = (tmp_path / "manifest.json").read_bytes()
+    bad = entry()
+    bad.config["not json"] = object()
+    with pytest.raises(TypeError):
+        manifest.update_source(str(tmp_path), "c4", bad)
+    assert (tmp_path / "manifest.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "manifest.json"]

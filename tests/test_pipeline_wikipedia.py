@@ -11,11 +11,18 @@ from pathlib import Path
 import datasets
 import pytest
 from apache_beam.internal.cloudpickle import cloudpickle
-
-from conftest import (IN_PROCESS, MARKUP_REMNANTS, count_articles, decompressed, dump_xml,
-                      page_xml, prose, write)
-from llama_data import manifest
+from conftest import (
+    IN_PROCESS,
+    MARKUP_REMNANTS,
+    count_articles,
+    decompressed,
+    dump_xml,
+    page_xml,
+    prose,
+    write,
+)
 from llama_data.pipelines import common, wikipedia
+from llama_data import manifest
 from llama_data.pipelines.config import WikipediaConfig
 from llama_data.shards import read_shard
 
@@ -70,10 +77,14 @@ def bad_and_good_dumps(tmp_path: Path) -> list[str]:
     return [str(p) for p in (*paths, truncated, bad_utf8)]
 
 
+# Two unreadable files of ten records: well above the default error budget.
+TOLERANT = {"max_error_rate": 0.5}
+
+
 def test_bad_files_are_counted_and_named_and_the_good_output_is_kept(tmp_path):
     release = tmp_path / "release"
-    entry = wikipedia.run(WikipediaConfig(input=bad_and_good_dumps(tmp_path), output=str(release)),
-                          IN_PROCESS)
+    entry = wikipedia.run(WikipediaConfig(input=bad_and_good_dumps(tmp_path), output=str(release),
+                                          **TOLERANT), IN_PROCESS)
     assert entry.funnel.unreadable == {"truncated_or_corrupt_compression": 1,
                                        "invalid_encoding": 1}
     titles = sorted(d.meta["title"] for d in shard_docs(release))
@@ -86,9 +97,10 @@ def test_bad_files_are_counted_and_named_and_the_good_output_is_kept(tmp_path):
 
 def test_parallel_workers_and_reruns_give_byte_identical_shards(tmp_path):
     inputs = bad_and_good_dumps(tmp_path)
-    one = wikipedia.run(WikipediaConfig(input=inputs, output=str(tmp_path / "a"), num_shards=3),
-                        IN_PROCESS)
-    two = wikipedia.run(WikipediaConfig(input=inputs, output=str(tmp_path / "b"), num_shards=3),
+    one = wikipedia.run(WikipediaConfig(input=inputs, output=str(tmp_path / "a"), num_shards=3,
+                                        **TOLERANT), IN_PROCESS)
+    two = wikipedia.run(WikipediaConfig(input=inputs, output=str(tmp_path / "b"), num_shards=3,
+                                        **TOLERANT),
                         ["--direct_num_workers=2", "--direct_running_mode=multi_processing"])
     assert one.config["runner"] == two.config["runner"] == "FnApiRunner"
     assert [(s.name, s.sha256) for s in one.shards] == [(s.name, s.sha256) for s in two.shards]
@@ -99,9 +111,10 @@ def test_parallel_workers_and_reruns_give_byte_identical_shards(tmp_path):
 def test_a_rerun_replaces_stale_shards(tmp_path):
     inputs = bad_and_good_dumps(tmp_path)
     release = tmp_path / "r"
-    wikipedia.run(WikipediaConfig(input=inputs, output=str(release), num_shards=4), IN_PROCESS)
-    entry = wikipedia.run(WikipediaConfig(input=inputs, output=str(release), num_shards=1),
-                          IN_PROCESS)
+    wikipedia.run(WikipediaConfig(input=inputs, output=str(release), num_shards=4, **TOLERANT),
+                  IN_PROCESS)
+    entry = wikipedia.run(WikipediaConfig(input=inputs, output=str(release), num_shards=1,
+                                          **TOLERANT), IN_PROCESS)
     assert sorted(p.name for p in (release / "wikipedia").iterdir()) == [s.name for s in entry.shards]
 
 

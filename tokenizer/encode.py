@@ -12,6 +12,8 @@ the same as a leading space. So each distinct word is encoded once, with a copy 
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import multiprocessing
 import os
 import re
@@ -21,15 +23,15 @@ from collections.abc import Iterable, Sequence
 from itertools import chain
 from pathlib import Path
 
+import fsspec
 import numpy as np
+import pyarrow as pa
 
 from llama_data import manifest as manifest_lib
 from llama_data import tokens as token_shards
 from llama_data.errors import ReleaseError
-from llama_data.shards import read_table
 
 from . import model
-
 
 _WORD = re.compile(r"\n| *[^ \n]+| +")
 CACHE_WORDS = 2_000_000  # distinct words kept; the cache starts over when full
@@ -76,8 +78,14 @@ def _init_worker(model_path: str) -> None:
 
 
 def encode_shard(text_path: str, out_folder: str, stem: str, tokenizer_sha256: str,
-                 batch: int = 256) -> token_shards.TokenShard:
-    table = read_table(text_path)
+                 text_sha256: str, batch: int = 256) -> token_shards.TokenShard:
+    """Encode one text shard, refused unless its bytes have the sha256 the manifest lists."""
+    with fsspec.open(text_path, "rb") as f:
+        data = f.read()
+    if hashlib.sha256(data).hexdigest() != text_sha256:
+        raise ReleaseError(f"{text_path}: sha256 differs from the manifest's (the shard changed "
+                           "after its source was prepared: run prepare for it again)")
+    table = pa.ipc.open_stream(data).read_all()
     texts, ids = table.column("text").to_pylist(), table.column("id").to_pylist()
     flat_parts, end_parts, offset = [], [], 0
     for start in range(0, len(texts), batch):
@@ -89,12 +97,27 @@ def encode_shard(text_path: str, out_folder: str, stem: str, tokenizer_sha256: s
     docs = np.empty(len(texts), dtype=token_shards.DOCS_DTYPE)
     docs["end"] = np.concatenate(end_parts) if end_parts else []
     docs["id_hash"] = [token_shards.id_hash(i) for i in ids]
-    return token_shards.write(Path(out_folder), stem, tokens, docs,
-                              token_shards.sha256_file(text_path), tokenizer_sha256)
+    return token_shards.write(Path(out_folder), stem, tokens, docs, text_sha256, tokenizer_sha256)
 
 
 def _encode_task(args) -> token_shards.TokenShard:
     return encode_shard(*args)
+
+
+def _record_tokens(done: dict[str, list[token_shards.TokenShard]], tokenizer_sha256: str,
+                   manifest: manifest_lib.Manifest) -> None:
+    """Token counts into the manifest as it is now, for each source whose shards are still the
+    ones encoded (a source prepared again meanwhile has new shards: its tokens are stale)."""
+    for source, records in done.items():
+        entry = manifest.sources.get(source)
+        if entry is None or [r.text_sha256 for r in records] != [s.sha256 for s in entry.shards]:
+            continue
+        entry.tokens = {
+            "tokens": sum(r.tokens for r in records),
+            "documents": sum(r.documents for r in records),
+            "tokenizer_sha256": tokenizer_sha256,
+            "shards": [r.stem for r in records],
+        }
 
 
 def encode_release(release: str, workers: int | None = None, sources: Iterable[str] | None = None):
@@ -124,8 +147,9 @@ def encode_release(release: str, workers: int | None = None, sources: Iterable[s
                     and record.tokenizer_sha256 == tokenizer_sha256:
                 done[source].append(record)
             else:
-                tasks.append((source, (str(root / source / shard.name), str(out), stem,
-                                       tokenizer_sha256)))
+                entry = manifest.sources[source]
+                tasks.append((source, (entry.shard_path(release, source, shard), str(out), stem,
+                                       tokenizer_sha256, shard.sha256)))
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
     skipped = sum(len(v) for v in done.values())
     print(f"tokens: {len(tasks)} shard(s) to encode with {workers} process(es)"
@@ -138,14 +162,9 @@ def encode_release(release: str, workers: int | None = None, sources: Iterable[s
             done[source].append(record)
             print(f"  encoded {source}/{record.stem}: {record.documents} docs, "
                   f"{record.tokens} tokens", file=sys.stderr)
-    for source, records in done.items():
+    for records in done.values():
         records.sort(key=lambda r: r.stem)
-        manifest.sources[source].tokens = {
-            "tokens": sum(r.tokens for r in records),
-            "documents": sum(r.documents for r in records),
-            "tokenizer_sha256": tokenizer_sha256,
-            "shards": [r.stem for r in records],
-        }
-    manifest_lib.save(release, manifest)
+    manifest = manifest_lib.update(release, functools.partial(_record_tokens, done,
+                                                              tokenizer_sha256))
     print(f"tokens: done in {time.monotonic() - started:.1f}s", file=sys.stderr)
     return manifest

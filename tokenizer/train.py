@@ -85,7 +85,7 @@ def sample_lines(release: str, weights: Mapping[str, float], sample_bytes: int, 
         rate = min(1.0, budget / entry.text_bytes)
         taken = 0
         for shard in entry.shards:
-            for doc in read_shard(f"{release}/{source}/{shard.name}"):
+            for doc in read_shard(entry.shard_path(release, source, shard)):
                 if taken >= budget:
                     break
                 if _rate(seed, doc.id) < rate:
