@@ -83,6 +83,9 @@ def _add_prepare(commands) -> None:
     cc.add_argument("--dedup-keep", choices=["none", "first"], default="none",
                     help="a repeated line: removed everywhere (none, CCNet's rule) or kept once "
                          "(first, the TFDS C4 way)")
+    cc.add_argument("--dedup-scope", default="job", metavar="job|groups:N",
+                    help="where a line counts as repeated: the whole job (default), or, as "
+                         "CCNet, groups of N consecutive input files")
     cc.add_argument("--lid-model", default=None, metavar="PATH",
                     help="fastText language-ID model (default: lid.176.ftz)")
     cc.add_argument("--base-url", default="https://data.commoncrawl.org/",
@@ -128,6 +131,7 @@ def _prepare(args, beam_args: Sequence[str]) -> int:
             ReferenceClassifier(args.ref_model)
         commoncrawl.run(inputs, args.output, languages=args.languages,
                         threshold=args.lang_threshold, dedup_keep=args.dedup_keep,
+                        dedup_scope=args.dedup_scope,
                         fmt=args.format, model_path=args.lid_model,
                         perplexity=_perplexity(args),
                         reference=commoncrawl.Reference(args.ref_model, args.ref_threshold)

