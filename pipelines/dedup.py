@@ -50,7 +50,7 @@ import numpy as np
 from llama_data.document import Document
 from llama_data.text.ccnet import BYTE_ORDER, HASH_BYTES, hashed_lines, remove_lines, split_lines
 
-from .common import ReadFn, Reader, _Counter, bucket_of
+from .common import ReadFn, Reader, bucket_of
 
 KEEP_CHOICES = ("none", "first")
 JOB = "job"
