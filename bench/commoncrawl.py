@@ -60,6 +60,9 @@ LANG_THRESHOLD = 0.5  # CCNet's (and llama-data's default); datatrove's own defa
 LM_VOCAB = 8000       # the Wikipedia sample (2.6 MB of text) is too small for CCNet's 65,536
 KEEP = "first"        # the rule datatrove's SentenceDedup has (CCNet's is "none")
 TARGET = 2.5
+# datatrove's default start method, forkserver, hangs here in the last stage (its workers never
+# start the tasks); fork works, and spares datatrove's workers their imports.
+START = "fork"
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
        "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1", "LOGURU_LEVEL": "WARNING"}
 
@@ -194,14 +197,16 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict:
 # The two jobs
 
 
-def ours(wet_dir: Path, release: Path, workers: int, lm_dir: Path | None) -> dict:
+def ours(wet_dir: Path, release: Path, workers: int, lm_dir: Path | None, keep: str = KEEP,
+         scope: str = "job") -> dict:
     """``llama-data prepare commoncrawl`` as a user runs it; its funnel from the manifest."""
     from llama_data import manifest
 
     shutil.rmtree(release, ignore_errors=True)
     mode = "multi_processing" if workers > 1 else "in_memory"
     cmd = [str(Path(sys.executable).parent / "llama-data"), "-q", "prepare", "commoncrawl",
-           "--input", f"{wet_dir}/*.warc.wet.gz", "--output", str(release), "--dedup-keep", KEEP,
+           "--input", f"{wet_dir}/*.warc.wet.gz", "--output", str(release), "--dedup-keep", keep,
+           "--dedup-scope", scope,
            f"--direct_num_workers={workers}", f"--direct_running_mode={mode}"]
     result = run_measured(cmd + (["--lm-dir", str(lm_dir)] if lm_dir else []))
     entry = manifest.load(str(release)).sources["commoncrawl"]
@@ -213,14 +218,13 @@ def ours(wet_dir: Path, release: Path, workers: int, lm_dir: Path | None) -> dic
 
 def theirs(cfg: dict) -> dict:
     """datatrove's pipeline in a fresh process (this script's ``--datatrove`` mode)."""
+    import pyarrow.parquet as pq
+
     cfg_path = Path(cfg["work"]) / "datatrove.json"
     cfg_path.write_text(json.dumps(cfg))
     result = run_measured([sys.executable, __file__, "--datatrove", str(cfg_path)])
     out = Path(cfg["work"]) / "dt-out"
-    kept = 0
-    for path in out.glob("*.jsonl*"):
-        with gzip.open(path, "rt") as f:
-            kept += sum(1 for _ in f)
+    kept = sum(pq.ParquetFile(path).metadata.num_rows for path in out.glob("*.parquet"))
     return {**result, "kept": kept}
 
 
@@ -228,22 +232,23 @@ def datatrove_job(cfg: dict) -> None:
     """Signatures (one task per file), find duplicates (one task), then read again, filter the
     duplicated lines, language ID, perplexity, write (one task per file)."""
     from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.writers import JsonlWriter
+    from datatrove.pipeline.writers import ParquetWriter
 
     work = Path(cfg["work"])
     for d in ("dt-logs", "dt-out", "dt-stats"):
         shutil.rmtree(work / d, ignore_errors=True)
     dt = _Datatrove(cfg)
     signature, find, remove = dt.dedup_blocks(work)
-    files, workers = cfg["files"], cfg["workers"]
-    hashes = LocalPipelineExecutor([dt.reader(), signature], tasks=files, workers=workers,
+    run = {"workers": cfg["workers"], "start_method": START}
+    files = cfg["files"]
+    hashes = LocalPipelineExecutor([dt.reader(), signature], tasks=files, **run,
                                    logging_dir=str(work / "dt-logs" / "1"))
-    found = LocalPipelineExecutor([find], tasks=1, workers=1,
+    found = LocalPipelineExecutor([find], tasks=1, **{**run, "workers": 1},
                                   logging_dir=str(work / "dt-logs" / "2"), depends=hashes)
     blocks = [dt.reader(), remove, dt.language_filter(), dt.perplexity(work),
-              JsonlWriter(str(work / "dt-out"))]
-    LocalPipelineExecutor(blocks, tasks=files, workers=workers,
-                          logging_dir=str(work / "dt-logs" / "3"), depends=found).run()
+              ParquetWriter(str(work / "dt-out"))]
+    LocalPipelineExecutor(blocks, tasks=files, **run, logging_dir=str(work / "dt-logs" / "3"),
+                          depends=found).run()
 
 
 
@@ -425,6 +430,9 @@ def main() -> None:
                         help="pages of the 1x input of the memory scaling (default %(default)s)")
     parser.add_argument("--work", type=Path, default=None,
                         help="keep inputs, models and outputs in this (new) folder")
+    parser.add_argument("--scopes", action="store_true",
+                        help="only the share of lines each --dedup-scope removes (CCNet's rule) "
+                             "on the C4 sample's 1,000 pages in 10 WET files")
     parser.add_argument("--datatrove", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.datatrove:
@@ -433,6 +441,9 @@ def main() -> None:
     if args.quick:
         args.pages, args.files, args.pairs, args.scale_base = 4000, 4, 1, 500
     require_corpus("bench/commoncrawl.py", INPUTS)
+    if args.scopes:
+        scope_rates(args.workers)
+        return
     try:
         import datatrove  # noqa: F401
     except ImportError:
@@ -467,6 +478,17 @@ def main() -> None:
             scaling[factor] = ours(folder, work / f"release-{factor}", args.workers, None)
         shuffle = shuffled_bytes(paths, work / "release-16")
         print_report(args, wets, pairs, scaling, shuffle)
+
+
+def scope_rates(workers: int) -> None:
+    """Lines removed by CCNet's rule in each scope, on the real pages (no copies)."""
+    with tempfile.TemporaryDirectory(prefix="bench-cc-") as tmp:
+        build_wets(Path(tmp) / "wet", 1000, 10)
+        print("| --dedup-scope | lines | removed | share |\n|---|---|---|---|")
+        for scope in ("job", "groups:5", "groups:2", "groups:1"):
+            r = ours(Path(tmp) / "wet", Path(tmp) / "r", workers, None, "none", scope)
+            print(f"| {scope} | {r['lines']:,} | {r['removed']:,} | "
+                  f"{r['removed'] / r['lines']:.2%} |")
 
 
 def print_report(args, wets: list[Path], pairs: list[dict], scaling: dict, shuffle: dict) -> None:
