@@ -233,14 +233,20 @@ class WriteReport(beam.PTransform):
 
 @dataclasses.dataclass(frozen=True)
 class SourceSpec:
-    """What makes one source's pipeline: its name, how to read a file, and its steps; ``group``,
-    if any, makes a transform over all the job's documents that runs before the steps (CCNet's
-    line dedup needs every document at once)."""
+    """What makes one source's pipeline: its name, how to read a file, and its steps.
+
+    ``read``, if any, replaces the plain read: given the job's inputs, a transform from their
+    paths to documents (main output ``docs``) and errors (``ReadFn.ERRORS``), each record counted
+    once as ReadFn counts it (CCNet's line dedup reads twice: the lines' hashes, then the
+    documents without their duplicated lines). ``spread`` redistributes the documents read across
+    workers (a shuffle of every document): for sources of a few large files; off where the
+    inputs are many files, so that documents stream from their file to the shards."""
 
     name: str
     reader: Reader
     steps: StepsFactory
-    group: Callable[[], beam.PTransform] | None = None
+    read: Callable[[Sequence[str]], beam.PTransform] | None = None
+    spread: bool = True
     # A stage after the steps that needs every kept document at once (perplexity cut-offs from
     # the job's own distribution); its transform returns {"kept", "rejected", "errors", "notes"},
     # the notes being dicts merged into the manifest's config.
@@ -288,13 +294,10 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], stag
           buckets: int, max_bytes: int, keep_rejects: bool) -> None:
     """The source's graph, writing only into ``staged`` (the release is touched at commit)."""
     staging = staged.root
-    read = (pipeline
-            | "Inputs" >> beam.Create(list(inputs))
-            | "Read" >> beam.ParDo(ReadFn(spec.name, spec.reader)).with_outputs(
-                ReadFn.ERRORS, main="docs"))
-    docs = read.docs | "Spread" >> beam.Reshuffle()
-    if spec.group is not None:
-        docs = docs | "Group" >> spec.group()
+    paths = pipeline | "Inputs" >> beam.Create(list(inputs))
+    read = paths | "Read" >> (spec.read(inputs) if spec.read is not None else beam.ParDo(
+        ReadFn(spec.name, spec.reader)).with_outputs(ReadFn.ERRORS, main="docs"))
+    docs = read.docs | "Spread" >> beam.Reshuffle() if spec.spread else read.docs
     stepped = (docs
                | "Steps" >> beam.ParDo(ApplyStepsFn(spec.name, spec.steps, shared.Shared(),
                                                     keep_rejects)).with_outputs(

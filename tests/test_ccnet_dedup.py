@@ -1,28 +1,13 @@
-"""CCNet normalisation and line hashes (properties; CCNet's own values are in
-test_ccnet_golden.py), and the job-wide line dedup on Beam's real local runner."""
+"""CCNet normalisation and line hashes: properties (CCNet's own values are in
+test_ccnet_golden.py; the job-wide dedup on Beam is in test_dedup_lines.py)."""
 
 from __future__ import annotations
 
-import json
 import sys
 
-import apache_beam as beam
 import pytest
-from apache_beam.internal.cloudpickle import cloudpickle
-from apache_beam.metrics.metric import MetricsFilter
-from apache_beam.options.pipeline_options import PipelineOptions
 
-from llama_data.document import Document
-from llama_data.pipelines.dedup import DeduplicateLines
 from llama_data.text import ccnet
-
-# Beam's worker processes cannot import this test module: ship its functions by value.
-cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-IN_PROCESS = ["--runner=FnApiRunner", "--direct_num_workers=1", "--direct_running_mode=in_memory"]
-TWO_WORKERS = ["--runner=FnApiRunner", "--direct_num_workers=2",
-               "--direct_running_mode=multi_processing"]
-SOURCE = "dedup_test"
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -66,133 +51,3 @@ def test_remove_lines_keeps_the_order_of_the_rest():
     assert ccnet.remove_lines("a\nb\n", {0}) == "b\n"
     assert ccnet.remove_lines("a\nb", set()) == "a\nb"
     assert ccnet.remove_lines("a", {0}) == ""
-
-
-# --- the Beam transform ------------------------------------------------------------------------
-
-def word(n: int) -> str:
-    """A word per number, with no digit in it (digits normalise to 0 and would collide)."""
-    letters = ""
-    n += 26
-    while n:
-        n, r = divmod(n, 26)
-        letters = "abcdefghijklmnopqrstuvwxyz"[r] + letters
-    return letters
-
-
-COOKIE = "We use cookies to improve your experience."
-RIGHTS = "All rights reserved 2021."
-RIGHTS_VARIANT = "  ALL RIGHTS RESERVED 1999. "  # the same line once normalised
-SHARED = "Subscribe to our newsletter!"  # in exactly two documents
-REPEAT = "Back to top"  # twice in one document only
-N_DOCS = 40
-
-
-def corpus() -> tuple[list[Document], dict[str, list[tuple[str, bool]]]]:
-    """Documents with planted duplicates, and per id its lines as (line, is_duplicate)."""
-    planted = {
-        3: [(1, COOKIE), (2, RIGHTS)],
-        17: [(0, RIGHTS), (4, COOKIE)],
-        22: [(3, RIGHTS_VARIANT)],
-        31: [(2, SHARED)],
-        36: [(0, SHARED)],
-        9: [(1, REPEAT), (3, REPEAT)],
-    }
-    docs, lines_of = [], {}
-    for i in range(N_DOCS):
-        lines = [(f"unique {word(i)} line {word(j)} of the text.", False) for j in range(4)]
-        lines.insert(2, ("", False))  # a blank line in every document: never a duplicate
-        for position, line in planted.get(i, []):
-            lines.insert(position, (line, True))
-        lines_of[f"cc/{i:03d}"] = lines
-    # one document of nothing but duplicated lines (and a blank one): emptied by dedup
-    lines_of["cc/900"] = [(COOKIE, True), ("", False), (RIGHTS, True)]
-    for doc_id, lines in lines_of.items():
-        docs.append(Document(id=doc_id, text="\n".join(line for line, _ in lines), source=SOURCE,
-                             url=f"https://example.com/{doc_id}", meta={"origin": doc_id}))
-    return docs, lines_of
-
-
-def run_dedup(tmp_path, docs: list[Document], keep: str, args: list[str]):
-    out = tmp_path / "out"
-    pipeline = beam.Pipeline(options=PipelineOptions(args))
-    (pipeline
-     | beam.Create(docs, reshuffle=False)
-     | "Spread" >> beam.Reshuffle()
-     | DeduplicateLines(SOURCE, keep)
-     | beam.Map(lambda d: json.dumps(d.to_row(), sort_keys=True))
-     | beam.io.WriteToText(str(out)))
-    result = pipeline.run()
-    result.wait_until_finish()
-    written = [Document.from_row(json.loads(line))
-               for path in sorted(tmp_path.glob("out*")) for line in path.read_text().splitlines()]
-    counters = {}
-    query = result.metrics().query(MetricsFilter().with_namespace(f"llama_data.{SOURCE}"))
-    for counter in query["counters"]:
-        value = counter.committed if counter.committed is not None else counter.attempted
-        counters[counter.key.metric.name] = counters.get(counter.key.metric.name, 0) + value
-    return {d.id: d for d in written}, counters
-
-
-def expected_counters(docs, expected_text) -> dict[str, int]:
-    removed = {d.id: len(d.text.split("\n")) - len(expected_text[d.id].split("\n"))
-               if d.text != expected_text[d.id] else 0 for d in docs}
-    return {
-        "dedup/lines_seen": sum(len(d.text.split("\n")) for d in docs),
-        "dedup/lines_removed": sum(removed.values()),
-        "dedup/chars_removed": sum(len(d.text) - len(expected_text[d.id]) for d in docs),
-        "dedup/documents_emptied": sum(1 for d in docs
-                                       if removed[d.id] and not expected_text[d.id].strip()),
-    }
-
-
-def test_keep_none_removes_every_copy_across_documents_and_workers(tmp_path):
-    docs, lines_of = corpus()
-    out, counters = run_dedup(tmp_path, docs, "none", TWO_WORKERS)
-
-    expected = {i: "\n".join(line for line, dup in lines if not dup)
-                for i, lines in lines_of.items()}
-    assert sorted(out) == sorted(expected)
-    for doc_id, doc in out.items():
-        assert doc.text == expected[doc_id], doc_id
-        removed = sum(dup for _, dup in lines_of[doc_id])
-        assert doc.meta["dedup_lines_removed"] == removed
-        assert doc.meta["origin"] == doc_id and doc.url.endswith(doc_id)
-    assert out["cc/900"].text == ""  # emptied, still passed on
-    assert out["cc/017"].text.split("\n")[1] == f"unique {word(17)} line {word(1)} of the text."
-
-    assert counters == expected_counters(docs, expected)
-    assert counters["dedup/lines_removed"] == 11 and counters["dedup/documents_emptied"] == 1
-
-
-def test_keep_first_keeps_one_copy_in_the_smallest_id(tmp_path):
-    docs, lines_of = corpus()
-    out, counters = run_dedup(tmp_path, docs, "first", IN_PROCESS)
-
-    kept_first = {COOKIE: "cc/003", RIGHTS: "cc/003", SHARED: "cc/031"}
-    expected = {}
-    for doc_id, lines in lines_of.items():
-        kept, seen_repeat = [], False
-        for line, dup in lines:
-            if dup and line == REPEAT:
-                if not seen_repeat:
-                    kept.append(line)
-                seen_repeat = True
-            elif not dup or kept_first.get(line) == doc_id:
-                kept.append(line)
-        expected[doc_id] = "\n".join(kept)
-    for doc_id, doc in out.items():
-        assert doc.text == expected[doc_id], doc_id
-    for line in (COOKIE, RIGHTS, SHARED, REPEAT):
-        holders = [(d.id, d.text.split("\n").count(line)) for d in out.values()
-                   if line in d.text.split("\n")]
-        assert len(holders) == 1 and holders[0][1] == 1, line
-    assert out["cc/003"].meta["dedup_lines_removed"] == 0
-    assert out["cc/900"].text == "" and out["cc/900"].meta["dedup_lines_removed"] == 2
-    assert counters == expected_counters(docs, expected)
-    assert counters["dedup/lines_removed"] == 11 - 4
-
-
-def test_unknown_keep_is_refused():
-    with pytest.raises(ValueError, match="keep"):
-        DeduplicateLines(SOURCE, "last")

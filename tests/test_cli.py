@@ -115,6 +115,11 @@ def test_malformed_options_exit_2(capsys):
     assert exit_info.value.code == 2
     with pytest.raises(SystemExit):
         main(["inspect", "r", "--runner", "DataflowRunner"])  # Beam options only where a job runs
+    with pytest.raises(SystemExit) as exit_info:
+        main(["prepare", "commoncrawl", "--input", "x", "--output", "y", "--dedup-scope",
+              "groups:0"])
+    assert exit_info.value.code == 2
+    assert "dedup scope must be 'job' or 'groups:N'" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -81,6 +81,32 @@ def test_keep_first_keeps_one_copy_in_the_first_document(tmp_path):
     assert len(with_boilerplate) == 1
 
 
+def test_the_same_shards_for_one_or_two_workers_and_every_record_counted_once(tmp_path):
+    paths = inputs(tmp_path)
+    broken = Path(paths[1])
+    broken.write_bytes(broken.read_bytes()[:-40])  # the last record cut: unreadable, counted once
+    entries = [commoncrawl.run(CommonCrawlConfig(input=paths, output=str(tmp_path / name),
+                                                 dedup_keep=keep, languages=None,
+                                                 max_error_rate=0.5), args)
+               for keep in ("none", "first")
+               for name, args in ((f"one-{keep}", IN_PROCESS), (f"two-{keep}", TWO_WORKERS))]
+    for one, two in (entries[:2], entries[2:]):
+        assert [(s.name, s.sha256) for s in one.shards] == [(s.name, s.sha256) for s in two.shards]
+        assert one.funnel == two.funnel and one.counters == two.counters
+    for entry in entries:
+        entry.funnel.check()
+        assert entry.funnel.read == 6 and entry.funnel.unreadable == {
+            "truncated_or_corrupt_compression": 1}
+    assert entries[0].config["dedup_scope"] == "job"
+
+
+def test_a_bad_dedup_scope_is_refused_before_the_job_starts(tmp_path):
+    with pytest.raises(ValueError, match="scope"):
+        commoncrawl.run(CommonCrawlConfig(input=inputs(tmp_path), output=str(tmp_path / "r"),
+                                          dedup_scope="groups:0"))
+    assert not (tmp_path / "r").exists()
+
+
 def test_the_real_samples_wet_and_warc(tmp_path):
     folder = CORPUS / "commoncrawl"
     if not folder.exists():

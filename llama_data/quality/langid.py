@@ -35,8 +35,9 @@ def default_model_path() -> Path:
 
 
 class LanguageIdentifier:
-    """``predict(texts) -> [(lang, score)]``, the top label of each text; batched (fastText is
-    fastest on a list)."""
+    """``predict(texts) -> [(lang, score)]``, the top label of each text (fastText takes a list;
+    the pipeline's steps call it one document at a time, which costs little next to the
+    prediction itself)."""
 
     def __init__(self, model_path: str | Path | None = None):
         import fasttext
