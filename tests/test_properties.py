@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llama_data import manifest
+from llama_data import release as release_lib
 from llama_data.document import Document
 from llama_data.errors import InputError
 from llama_data.pipelines import common, wikipedia
@@ -156,10 +157,11 @@ IN_PROCESS = ["--runner=FnApiRunner", "--direct_num_workers=1", "--direct_runnin
 def funnel_of(spec: common.SourceSpec, path: str, release: Path) -> manifest.Funnel:
     """Build the source's real graph around one input file, run it, read the counters."""
     pipeline = beam.Pipeline(options=PipelineOptions(IN_PROCESS))
-    common.build(pipeline, spec, [path], str(release), buckets=1, max_bytes=1 << 20,
-                 keep_rejects=False)
-    result = pipeline.run()
-    result.wait_until_finish()
+    with release_lib.stage(str(release), spec.name) as staged:  # never committed: no budget
+        common.build(pipeline, spec, [path], staged, buckets=1, max_bytes=1 << 20,
+                     keep_rejects=False)
+        result = pipeline.run()
+        result.wait_until_finish()
     return manifest.Funnel.from_counts(common._counts(result, spec.name))
 
 
