@@ -54,27 +54,46 @@ class _HashingSink:
         self.closed = True
 
 
+class DocumentWriter:
+    """Documents appended one at a time to an Arrow IPC stream on ``raw``; memory holds one batch."""
+
+    def __init__(self, raw, compression: str | None = "zstd", batch: int = BATCH_DOCUMENTS):
+        options = pa.ipc.IpcWriteOptions(compression=compression)
+        self._writer = pa.ipc.new_stream(pa.PythonFile(raw, mode="w"), SCHEMA, options=options)
+        self._batch_size = batch
+        self._batch: list[Document] = []
+        self.documents = self.text_bytes = 0
+
+    def write(self, doc: Document) -> None:
+        self._batch.append(doc)
+        self.documents += 1
+        self.text_bytes += len(doc.text.encode("utf-8"))
+        if len(self._batch) == self._batch_size:
+            self._flush()
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+    def _flush(self) -> None:
+        if self._batch:
+            self._writer.write_batch(to_record_batch(self._batch))
+            self._batch = []
+
+
 def write_shard(docs: Iterable[Document], path: str) -> ShardInfo:
     """Write one shard to ``path`` atomically: a temp file beside it, renamed when complete."""
     fs, fs_path = fsspec.core.url_to_fs(path)
     fs.makedirs(fs_path.rsplit("/", 1)[0], exist_ok=True)
-    documents = text_bytes = 0
-    options = pa.ipc.IpcWriteOptions(compression="zstd")
     with atomic_open(path, "wb") as raw:
         sink = _HashingSink(raw)
-        with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), SCHEMA, options=options) as writer:
-            batch: list[Document] = []
-            for doc in docs:
-                batch.append(doc)
-                documents += 1
-                text_bytes += len(doc.text.encode("utf-8"))
-                if len(batch) == BATCH_DOCUMENTS:
-                    writer.write_batch(to_record_batch(batch))
-                    batch = []
-            if batch:
-                writer.write_batch(to_record_batch(batch))
+        writer = DocumentWriter(sink)
+        for doc in docs:
+            writer.write(doc)
+        writer.close()
     name = fs_path.rsplit("/", 1)[-1]
-    return ShardInfo(name, documents, text_bytes, sink.size, sink.sha256.hexdigest())
+    return ShardInfo(name, writer.documents, writer.text_bytes, sink.size,
+                     sink.sha256.hexdigest())
 
 
 def _bounded_runs(docs: Iterable[Document], max_bytes: int) -> Iterator[list[Document]]:

@@ -18,14 +18,17 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import apache_beam as beam
 import fsspec
+import pyarrow as pa
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils import shared
 
 from llama_data import manifest as manifest_lib
@@ -35,7 +38,15 @@ from llama_data.errors import InputError, PipelineFailed, ProcessingError
 from llama_data.filters import Rejected, Step, run_steps
 from llama_data.hashing import sha1_int
 from llama_data.release import Stage, is_local
-from llama_data.shards import DEFAULT_SHARD_BYTES, ShardInfo, write_shards
+from llama_data.shards import (
+    BATCH_DOCUMENTS,
+    DEFAULT_SHARD_BYTES,
+    SUFFIX,
+    DocumentWriter,
+    ShardInfo,
+    read_table,
+    write_shards,
+)
 
 from . import console
 
@@ -191,30 +202,63 @@ def bucket_of(doc_id: str, buckets: int) -> int:
     return sha1_int(doc_id) % buckets
 
 
+class _SpillFn(beam.DoFn):
+    """A bundle's documents into one file per shard bucket, beside the shards; only the files'
+    names go through Beam's shuffle, so no worker holds more than a batch of documents."""
+
+    BATCH = 64  # documents buffered per open bucket file
+
+    def __init__(self, directory: str, buckets: int):
+        self._directory, self._buckets = directory, buckets
+
+    def start_bundle(self):
+        self._open: dict[int, tuple[str, Any, DocumentWriter]] = {}
+
+    def process(self, doc: Document):
+        bucket = bucket_of(doc.id, self._buckets)
+        if bucket not in self._open:
+            path = f"{self._directory}/{bucket:05d}-{uuid.uuid4().hex}{SUFFIX}"
+            raw = fsspec.open(path, "wb", auto_mkdir=True).open()
+            self._open[bucket] = (path, raw, DocumentWriter(raw, "lz4", self.BATCH))
+        self._open[bucket][2].write(doc)
+
+    def finish_bundle(self):
+        for bucket, (path, raw, writer) in sorted(self._open.items()):
+            writer.close()
+            raw.close()
+            yield GlobalWindows.windowed_value((bucket, path))
+
+
+def _write_bucket(element: tuple[int, Iterable[str]], directory: str,
+                  max_bytes: int) -> Iterator[dict[str, Any]]:
+    """One bucket's spilled documents, sorted by id, as its shards: about one shard of Arrow
+    columns in memory, and one batch of documents as Python objects. A retried bundle's orphan
+    files are never listed, so never read."""
+    bucket, paths = element
+    table = pa.concat_tables([read_table(path) for path in sorted(paths)]).sort_by("id")
+    ordered = (Document.from_row(row) for batch in table.to_batches(BATCH_DOCUMENTS)
+               for row in batch.to_pylist())
+    for info in write_shards(ordered, directory, f"part-{bucket:05d}", max_bytes):
+        yield dataclasses.asdict(info)
+
+
 class WriteShards(beam.PTransform):
     """Documents -> ``part-BBBBB-KKK.arrow`` shards; bucket B by a hash of the id, sorted by id
-    inside, rolled over at ``max_bytes``: the same documents always give the same files."""
+    inside, rolled over at ``max_bytes``: the same documents always give the same files. The
+    documents reach their bucket through files in ``spill`` rather than a shuffle."""
 
-    def __init__(self, directory: str, buckets: int, max_bytes: int = DEFAULT_SHARD_BYTES):
+    def __init__(self, directory: str, spill: str, buckets: int,
+                 max_bytes: int = DEFAULT_SHARD_BYTES):
         super().__init__()
-        self._directory = directory
-        self._buckets = buckets
-        self._max_bytes = max_bytes
+        self._directory, self._spill = directory, spill
+        self._buckets, self._max_bytes = buckets, max_bytes
 
     def expand(self, docs):
-        directory, buckets, max_bytes = self._directory, self._buckets, self._max_bytes
-
-        def write(bucket_docs):
-            bucket, docs = bucket_docs
-            ordered = sorted(docs, key=lambda d: d.id)
-            for info in write_shards(ordered, directory, f"part-{bucket:05d}", max_bytes):
-                yield dataclasses.asdict(info)
-
         return (
             docs
-            | "KeyByBucket" >> beam.Map(lambda d: (bucket_of(d.id, buckets), d))
+            | "Spill" >> beam.ParDo(_SpillFn(self._spill, self._buckets))
             | "GroupByBucket" >> beam.GroupByKey()
-            | "WriteBucket" >> beam.FlatMap(write)
+            | "WriteBucket" >> beam.FlatMap(_write_bucket, self._directory, self._max_bytes)
         )
 
 
@@ -312,7 +356,8 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], stag
         finished["notes"] | "ReportNotes" >> WriteReport(f"{staging}/notes")
     shards = (kept
               | "CountKept" >> beam.ParDo(CountFn(spec.name, "kept"))
-              | "WriteShards" >> WriteShards(staged.shards, buckets, max_bytes))
+              | "WriteShards" >> WriteShards(staged.shards, f"{staging}/spill/data", buckets,
+                                             max_bytes))
     shards | "ReportShards" >> WriteReport(f"{staging}/shards")
     (tuple(errors)
      | "AllErrors" >> beam.Flatten()
@@ -320,7 +365,8 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], stag
     if keep_rejects:
         written = (tuple(rejected)
                    | "AllRejected" >> beam.Flatten()
-                   | "WriteRejects" >> WriteShards(staged.rejects, buckets, max_bytes))
+                   | "WriteRejects" >> WriteShards(staged.rejects, f"{staging}/spill/rejects",
+                                                 buckets, max_bytes))
         written | "ReportRejects" >> WriteReport(f"{staging}/rejects")
 
 

@@ -48,16 +48,12 @@ import apache_beam as beam
 import numpy as np
 
 from llama_data.document import Document
-from llama_data.text.ccnet import BYTE_ORDER, HASH_BYTES, hashed_lines, remove_lines, split_lines
+from llama_data.text.ccnet import hashed_lines, remove_lines, split_lines
 
-from .common import ReadFn, Reader, bucket_of
+from .common import Reader, ReadFn
 from .config import JOB, group_size
 
 KEEP_CHOICES = ("none", "first")
-CHUNK = 1 << 16  # duplicated hashes per side-input element
-
-Occurrence = tuple[str, int]  # (document id, line index)
-Tally = tuple[int, Occurrence | None]  # (occurrences, counted up to 2; the smallest one)
 
 
 def groups_of(inputs: Sequence[str], scope: str) -> dict[str, int]:
@@ -69,96 +65,83 @@ def groups_of(inputs: Sequence[str], scope: str) -> dict[str, int]:
     return groups
 
 
-def _smaller(a: Occurrence | None, b: Occurrence | None) -> Occurrence | None:
-    return b if a is None or (b is not None and b < a) else a
-
-
-class TallyLines(beam.CombineFn):
-    """Occurrences of one line hash, counted up to 2 (all dedup needs), and, with keep=first, the
-    smallest (doc id, line index). Tiny accumulators, merged in any order to the same result."""
-
-    def create_accumulator(self) -> Tally:
-        return 0, None
-
-    def add_input(self, tally: Tally, occurrence: Occurrence | None) -> Tally:
-        return min(tally[0] + 1, 2), _smaller(tally[1], occurrence)
-
-    def merge_accumulators(self, tallies: Iterable[Tally]) -> Tally:
-        count, first = 0, None
-        for n, occurrence in tallies:
-            count, first = min(count + n, 2), _smaller(first, occurrence)
-        return count, first
-
-    def extract_output(self, tally: Tally) -> Tally:
-        return tally
-
-
-class _HashLinesFn(beam.DoFn):
-    """Pass 1: one input file -> ((group, hash), occurrence or None) per non-blank line. Reading
-    errors are left to pass 2, which counts them."""
-
-    def __init__(self, reader: Reader, groups: dict[str, int], keep: str):
-        self._reader, self._groups, self._first = reader, groups, keep == "first"
-
-    def process(self, path: str) -> Iterator[tuple[bytes, Occurrence | None]]:
-        prefix = self._groups[path].to_bytes(4, "big")
-        for doc in self._reader(path):
-            if isinstance(doc, Document):
-                for index, h in hashed_lines(doc.text):
-                    yield (prefix + h.to_bytes(HASH_BYTES, BYTE_ORDER),
-                           (doc.id, index) if self._first else None)
-
-
-def _id_key(doc_id: str) -> int:
-    """A document id as 64 bits, to name a first occurrence in the compact table."""
-    return bucket_of(doc_id, 1 << 64)
-
-
-def _chunks(batch: list[tuple[bytes, Tally]]) -> Iterator[tuple[int, tuple[np.ndarray, ...]]]:
-    """Duplicated hashes -> (group, (hashes, first doc keys, first line indices)) arrays."""
-    by_group: dict[int, list[tuple[bytes, Tally]]] = {}
-    for key, tally in batch:
-        by_group.setdefault(int.from_bytes(key[:4], "big"), []).append((key, tally))
-    for group, items in sorted(by_group.items()):
-        hashes = np.array([int.from_bytes(k[4:], BYTE_ORDER) for k, _ in items], dtype=np.uint64)
-        firsts = [first for _, (_, first) in items]
-        if firsts[0] is None:
-            yield group, (hashes,)
-            continue
-        docs = np.array([_id_key(doc_id) for doc_id, _ in firsts], dtype=np.uint64)
-        lines = np.array([line for _, line in firsts], dtype=np.uint32)
-        yield group, (hashes, docs, lines)
-
-
 @dataclasses.dataclass(frozen=True)
-class _Table:
-    """One scope group's duplicated hashes, sorted, with their first occurrences if kept."""
+class LineHashes:
+    """Distinct line hashes of some input, sorted: occurrences of each (counted up to 2, all dedup
+    needs) and, with keep=first, the smallest (document id, line index) of each. Arrays: 9 bytes
+    a distinct line, plus the id and index with keep=first."""
 
-    hashes: np.ndarray
-    first_docs: np.ndarray | None = None
-    first_lines: np.ndarray | None = None
+    hashes: np.ndarray  # uint64
+    counts: np.ndarray  # uint8
+    first_ids: np.ndarray | None = None  # bytes (UTF-8 ids sort as the strings do)
+    first_lines: np.ndarray | None = None  # uint32
 
     @classmethod
-    def of(cls, chunks: Iterable[tuple[np.ndarray, ...]]) -> _Table:
-        columns = list(zip(*chunks))
-        if not columns:
-            return cls(np.empty(0, dtype=np.uint64))
-        merged = [np.concatenate(column) for column in columns]
-        order = np.argsort(merged[0], kind="stable")
-        return cls(*(column[order] for column in merged))
+    def of(cls, hashes: np.ndarray, counts: np.ndarray, ids: np.ndarray | None = None,
+           lines: np.ndarray | None = None) -> LineHashes:
+        """Occurrences in any order -> one row per distinct hash (the same for any order)."""
+        order = (np.argsort(hashes, kind="stable") if ids is None
+                 else np.lexsort((lines, ids, hashes)))
+        hashes = hashes[order]
+        starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]]) if len(hashes) \
+            else np.empty(0, dtype=np.intp)
+        total = (np.minimum(np.add.reduceat(counts[order].astype(np.uint32), starts), 2)
+                 if len(starts) else np.empty(0)).astype(np.uint8)
+        if ids is None:
+            return cls(hashes[starts], total)
+        return cls(hashes[starts], total, ids[order][starts], lines[order][starts])
+
+    @classmethod
+    def merge(cls, parts: Iterable[LineHashes]) -> LineHashes:
+        columns = [np.concatenate(column) for column in zip(*(
+            [p.hashes, p.counts] + ([p.first_ids, p.first_lines] if p.first_ids is not None
+                                    else []) for p in parts))]
+        return cls.of(*columns) if columns else cls(np.empty(0, np.uint64), np.empty(0, np.uint8))
+
+    def duplicated(self) -> LineHashes:
+        """The hashes that occur more than once."""
+        keep = self.counts > 1
+        return LineHashes(*(column[keep] for column in dataclasses.astuple(self)
+                            if column is not None))
 
     def removals(self, doc_id: str, hashed: list[tuple[int, int]]) -> set[int]:
-        """Line indices of a document to remove, given its (line index, hash) pairs."""
+        """Line indices of a document to remove, given its (line index, hash) pairs, with this
+        table of duplicated hashes: each of them, but its first occurrence with keep=first."""
         if not hashed or not len(self.hashes):
             return set()
         wanted = np.fromiter((h for _, h in hashed), dtype=np.uint64, count=len(hashed))
         at = np.minimum(np.searchsorted(self.hashes, wanted), len(self.hashes) - 1)
         found = self.hashes[at] == wanted
-        if self.first_docs is None:
+        if self.first_ids is None:
             return {index for (index, _), hit in zip(hashed, found) if hit}
-        own = _id_key(doc_id)
+        own = doc_id.encode("utf-8")
         return {index for (index, _), hit, i in zip(hashed, found, at)
-                if hit and not (self.first_docs[i] == own and self.first_lines[i] == index)}
+                if hit and not (self.first_ids[i] == own and self.first_lines[i] == index)}
+
+
+class _HashLinesFn(beam.DoFn):
+    """Pass 1: one input file -> (its scope group, the file's LineHashes). Reading errors are
+    left to pass 2, which counts them."""
+
+    def __init__(self, reader: Reader, groups: dict[str, int], keep: str):
+        self._reader, self._groups, self._first = reader, groups, keep == "first"
+
+    def process(self, path: str) -> Iterator[tuple[int, LineHashes]]:
+        hashes: list[int] = []
+        ids: list[bytes] = []
+        lines: list[int] = []
+        for doc in self._reader(path):
+            if isinstance(doc, Document):
+                hashed = hashed_lines(doc.text)
+                hashes += (h for _, h in hashed)
+                if self._first:
+                    ids += [doc.id.encode("utf-8")] * len(hashed)
+                    lines += (index for index, _ in hashed)
+        found = np.array(hashes, dtype=np.uint64)
+        ones = np.ones(len(found), dtype=np.uint8)
+        yield self._groups[path], (LineHashes.of(found, ones, np.array(ids, dtype=bytes),
+                                                 np.array(lines, dtype=np.uint32))
+                                   if self._first else LineHashes.of(found, ones))
 
 
 class _ReadWithoutDuplicatesFn(ReadFn):
@@ -168,23 +151,12 @@ class _ReadWithoutDuplicatesFn(ReadFn):
         super().__init__(source, reader)
         self._groups = groups
 
-    def setup(self):
-        super().setup()
-        self._table: tuple[int, _Table] | None = None  # the last group's, built once
-
-    def _table_of(self, group: int, tables) -> _Table:
-        # The job has one (global) window, so a group's table is the same for every bundle.
-        if self._table is None or self._table[0] != group:
-            self._table = None  # let the previous group's arrays go first
-            self._table = group, _Table.of(tables[group])
-        return self._table[1]
-
-    def process(self, path: str, tables):
-        table = self._table_of(self._groups[path], tables)
+    def process(self, path: str, tables: dict[int, LineHashes]):
+        table = tables[self._groups[path]]
         for item in super().process(path):
             yield self._dedup(item, table) if isinstance(item, Document) else item
 
-    def _dedup(self, doc: Document, table: _Table) -> Document:
+    def _dedup(self, doc: Document, table: LineHashes) -> Document:
         drop = table.removals(doc.id, hashed_lines(doc.text))
         self._count.inc("dedup/lines_seen", len(split_lines(doc.text)))
         text = remove_lines(doc.text, drop)
@@ -218,11 +190,10 @@ class ReadDeduplicated(beam.PTransform):
         tables = (
             paths
             | "HashLines" >> beam.ParDo(_HashLinesFn(self._reader, self._groups, self._keep))
-            | "Tally" >> beam.CombinePerKey(TallyLines())
-            | "Duplicated" >> beam.Filter(lambda kv: kv[1][0] > 1)
-            | "Batch" >> beam.BatchElements(min_batch_size=CHUNK, max_batch_size=CHUNK)
-            | "Tables" >> beam.FlatMap(_chunks)
+            | "ByGroup" >> beam.GroupByKey()
+            | "Duplicated" >> beam.MapTuple(
+                lambda group, parts: (group, LineHashes.merge(parts).duplicated()))
         )
         return paths | "ReadDeduplicated" >> beam.ParDo(
             _ReadWithoutDuplicatesFn(self._source, self._reader, self._groups),
-            beam.pvalue.AsMultiMap(tables)).with_outputs(ReadFn.ERRORS, main="docs")
+            beam.pvalue.AsDict(tables)).with_outputs(ReadFn.ERRORS, main="docs")

@@ -24,8 +24,7 @@ import re
 import unicodedata
 from collections.abc import Collection
 
-# BYTE_ORDER and HASH_BYTES: how pipelines/dedup.py packs these hashes into keys.
-from llama_data.hashing import BYTE_ORDER, HASH_BYTES, sha1_int  # noqa: F401
+from llama_data.hashing import sha1_int
 
 # CCNet's map, kept as is (including its oddity "１" -> '"'; with numbers=True the digit rule runs
 # first and turns "１" into "0", so that entry only matters with numbers=False).
