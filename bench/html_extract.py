@@ -143,7 +143,8 @@ def worker(variant: str, min_cpu: float) -> dict:
 def run_worker(variant: str, min_cpu: float) -> dict:
     env = {**os.environ, **ONE_THREAD}
     proc = subprocess.run([sys.executable, __file__, "--worker", variant, str(min_cpu)],
-                          capture_output=True, text=True, env=env, cwd=ROOT)
+                          check=False, capture_output=True, text=True, env=env,
+                          cwd=ROOT)
     if proc.returncode != 0:
         sys.exit(f"bench/html_extract.py: the {variant!r} worker failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout)

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import corpus_texts  # noqa: E402  (the same real texts the tests use)
+from conftest import corpus_texts
 
 ENCODE = textwrap.dedent("""
     import json, resource, sys, time

@@ -97,8 +97,8 @@ def main() -> None:
     for preset in args.presets:
         runs: dict[str, list[dict]] = {"llama-data": [], "transformers": []}
         for _ in range(args.repeats):
-            for impl in runs:
-                runs[impl].append(run(impl, preset, args.batch, args.seq_len, args.steps, "cpu"))
+            for impl, results in runs.items():
+                results.append(run(impl, preset, args.batch, args.seq_len, args.steps, "cpu"))
         ours, theirs = (max(r, key=lambda x: x["tokens_per_s"]) for r in runs.values())
         for name, r in (("llama-data", ours), ("transformers LlamaForCausalLM", theirs)):
             print(f"| {preset} | {r['params'] / 1e6:.1f}M | {name} | {r['tokens_per_s']:,.0f} | "

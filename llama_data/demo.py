@@ -19,7 +19,7 @@ DEMO_TRAIN_TOKENS = 500_000
 # The demo's cited pages are shorter than real ones (LLaMA's positives have 1,000+ characters).
 DEMO_MIN_CITED_CHARS = 500
 # Some twenty examples: many more passes than the default's 10, and a small model.
-DEMO_CLASSIFIER = dict(epoch=100, lr=0.5, dim=16, bucket=2**16)
+DEMO_CLASSIFIER = {"epoch": 100, "lr": 0.5, "dim": 16, "bucket": 2**16}
 
 
 def _stage(number: int, title: str) -> None:

@@ -264,9 +264,9 @@ def render(release: str, manifest: Manifest) -> str:
                      f"{sum(f.unreadable.values()):>12}")
     if manifest.tokenizer:
         t = manifest.tokenizer
-        lines += ["", f"tokenizer {t['path']}: {t['vocab_size']} pieces, SentencePiece "
+        lines += ["", (f"tokenizer {t['path']}: {t['vocab_size']} pieces, SentencePiece "
                       f"{t['spec']['model_type']}, sha256 {t['sha256'][:16]}…, trained on "
-                      f"{format_size(t['sample']['bytes'])} (seed {t['sample']['seed']})"]
+                      f"{format_size(t['sample']['bytes'])} (seed {t['sample']['seed']})")]
     for name, e in sorted(manifest.sources.items()):
         lines += ["", f"{name}: funnel"]
         rows = [("read", "", e.funnel.read), ("kept", "", e.funnel.kept)]

@@ -71,9 +71,11 @@ PUBLISHED: dict[str, Published] = {
 
 # The languages of CCNet's published models: `langs` in facebookresearch/cc_net's Makefile
 # ("the LMs trained in the paper", fetched by its dl_all_lms target).
-CCNET_LANGUAGES = tuple(
-    "af ar az be bg bn ca cs da de el en es et fa fi fr gu he hi hr hu hy id is it ja ka kk km kn "
-    "ko lt lv mk ml mn mr my ne nl no pl pt ro ru uk zh".split())
+CCNET_LANGUAGES = (
+    "af", "ar", "az", "be", "bg", "bn", "ca", "cs", "da", "de", "el", "en", "es", "et", "fa",
+    "fi", "fr", "gu", "he", "hi", "hr", "hu", "hy", "id", "is", "it", "ja", "ka", "kk", "km",
+    "kn", "ko", "lt", "lv", "mk", "ml", "mn", "mr", "my", "ne", "nl", "no", "pl", "pt", "ro",
+    "ru", "uk", "zh")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -62,7 +62,7 @@ def write(path: Path, content: str | bytes) -> Path:
 
 def count_articles(xml: str) -> tuple[int, int]:
     """(pages, namespace-0 non-redirect pages) of a dump, counted with regexes, not our reader."""
-    pages = re.findall(r"<page>.*?</page>", xml, re.S)
+    pages = re.findall(r"<page>.*?</page>", xml, re.DOTALL)
     articles = [p for p in pages if re.search(r"<ns>0</ns>", p) and "<redirect" not in p]
     return len(pages), len(articles)
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import sys
 
-import pytest
-
 from llama_data.text import ccnet
-
 
 # --- normalisation ---------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import IN_PROCESS, MARKUP_REMNANTS, count_articles, dump_xml, page_xml, prose, write
+
 from llama_data import manifest, samples
 from llama_data.cli import main, parser
 from llama_data.config import from_args
@@ -273,6 +273,7 @@ def test_train_lm_trains_a_language_model_on_a_releases_shards(tmp_path, capsys)
 
 def test_train_classifier_from_dumps_and_a_releases_pages(tmp_path, capsys, reference_pages):
     from conftest import WIKI_CORPUS
+
     from llama_data.quality.reference import ReferenceClassifier, roc_auc
     from llama_data.shards import write_shards
 

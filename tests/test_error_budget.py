@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from apache_beam.internal.cloudpickle import cloudpickle
 from conftest import IN_PROCESS, dump_xml, page_xml, prose, write
-from llama_data.pipelines import common, wikipedia
-from llama_data.pipelines.config import WikipediaConfig
 
 from llama_data import manifest
 from llama_data.cli import main
 from llama_data.errors import ErrorBudgetExceeded
+from llama_data.pipelines import common, wikipedia
+from llama_data.pipelines.config import WikipediaConfig
 
 pytestmark = pytest.mark.slow
 

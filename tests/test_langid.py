@@ -8,8 +8,12 @@ import pytest
 
 from llama_data.document import Document
 from llama_data.filters import Rejected, run_steps
-from llama_data.quality.langid import (IdentifyLanguage, KeepLanguages, LanguageIdentifier,
-                                       ModelNotFound)
+from llama_data.quality.langid import (
+    IdentifyLanguage,
+    KeepLanguages,
+    LanguageIdentifier,
+    ModelNotFound,
+)
 
 UDHR = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "langid" / "udhr"
 # ISO 639-2 / UN codes in the file names -> the ISO 639-1 codes lid.176 answers with

@@ -17,9 +17,15 @@ import sentencepiece
 
 from llama_data.document import Document
 from llama_data.filters import Rejected, run_steps
-from llama_data.quality.perplexity import (EMPTY_TEXT_PERPLEXITY, Bucket, KeepBuckets,
-                                           LanguageModel, LanguageModelNotFound, ScorePerplexity,
-                                           train_language_model)
+from llama_data.quality.perplexity import (
+    EMPTY_TEXT_PERPLEXITY,
+    Bucket,
+    KeepBuckets,
+    LanguageModel,
+    LanguageModelNotFound,
+    ScorePerplexity,
+    train_language_model,
+)
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 C4 = CORPUS / "c4" / "c4-sample.00000-of-00001.json.gz"

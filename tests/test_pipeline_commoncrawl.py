@@ -9,8 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, IN_PROCESS
+
 from llama_data.pipelines import commoncrawl
 from llama_data.pipelines.config import CommonCrawlConfig
 from llama_data.shards import read_shard

@@ -21,8 +21,9 @@ from conftest import (
     prose,
     write,
 )
-from llama_data.pipelines import common, wikipedia
+
 from llama_data import manifest
+from llama_data.pipelines import common, wikipedia
 from llama_data.pipelines.config import WikipediaConfig
 from llama_data.shards import read_shard
 

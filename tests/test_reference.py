@@ -6,10 +6,11 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from pathlib import Path
 
 import pytest
-
 from conftest import WIKI_CORPUS
+
 from llama_data.document import Document
 from llama_data.filters import Rejected, run_steps
 from llama_data.quality.reference import (
@@ -103,7 +104,7 @@ def test_a_classifier_trained_on_the_samples_separates_held_apart_pages(
     assert roc_auc(cited, random_) > 0.8  # chance is 0.5
     assert sum(s >= REF_THRESHOLD for s in cited) / len(cited) > \
         sum(s >= REF_THRESHOLD for s in random_) / len(random_) + 0.3
-    report = json.loads(open(ref_model.removesuffix(".bin") + ".json").read())
+    report = json.loads(Path(ref_model.removesuffix(".bin") + ".json").read_text())
     assert report["held_out_auc"] > 0.8 and report["examples"]["positives"] > 500
     assert report["default_threshold"] == REF_THRESHOLD == 0.25
 

@@ -7,8 +7,8 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import corpus_texts
+
 from llama_data import manifest
 from llama_data import tokens as token_shards
 from llama_data.tokenizer import encode, model, train

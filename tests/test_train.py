@@ -16,8 +16,15 @@ from fsdp_harness import recording
 from llama_data.cli import main
 from llama_data.training import checkpoint as ckpt
 from llama_data.training.data import MixtureSequences
-from llama_data.training.train import (Schedule, TrainConfig, TrainingError, lr_factor,
-                                       param_groups, schedule_for, train)
+from llama_data.training.train import (
+    Schedule,
+    TrainConfig,
+    TrainingError,
+    lr_factor,
+    param_groups,
+    schedule_for,
+    train,
+)
 
 TINY = {"preset": "tiny", "seq_len": 64, "micro_batch": 4, "batch_tokens": 512, "eval_every": 4,
         "eval_sequences": 4, "checkpoint_every": 4}

@@ -3,12 +3,17 @@ from __future__ import annotations
 import collections
 
 import pytest
+from conftest import MARKUP_REMNANTS, count_articles, decompressed, dump_xml, page_xml, prose, write
 
-from conftest import (MARKUP_REMNANTS, count_articles, decompressed, dump_xml, page_xml, prose,
-                      write)
 from llama_data.document import Document
-from llama_data.errors import (InputError, InvalidEncoding, LanguageNotAllowed, MalformedXML,
-                               TruncatedInput, UnsafeXML)
+from llama_data.errors import (
+    InputError,
+    InvalidEncoding,
+    LanguageNotAllowed,
+    MalformedXML,
+    TruncatedInput,
+    UnsafeXML,
+)
 from llama_data.filters import Rejected, run_steps
 from llama_data.sources.wikipedia import DumpReader, read_dump_info, wikipedia_steps
 

@@ -129,7 +129,7 @@ class MixtureSequences:
         self.cache = self.release / "tokens" / ".index" / key
         if not (self.cache / "config.json").exists():
             self._build(weights, num_sequences, config)
-        load = lambda name: np.load(self.cache / f"{name}.npy", mmap_mode="r")  # noqa: E731
+        load = lambda name: np.load(self.cache / f"{name}.npy", mmap_mode="r")
         self.order, self.within = load("order"), load("within")
         self.doc_order = {s: load(f"{s}.doc_order") for s in self.sources}
         self.starts = {s: load(f"{s}.starts") for s in self.sources}

@@ -34,7 +34,7 @@ def bytes_per_token(tokenizer_model: str | Path) -> np.ndarray:
 
 def batch_tensors(sequences: list[Sequence], device: torch.device) -> dict[str, torch.Tensor]:
     """Inputs, targets, positions and document ids of a batch, as the model takes them."""
-    stack = lambda name: torch.from_numpy(np.stack([getattr(s, name) for s in sequences]))  # noqa: E731
+    stack = lambda name: torch.from_numpy(np.stack([getattr(s, name) for s in sequences]))
     tokens, positions, docs = stack("tokens"), stack("position"), stack("doc")
     return {"inputs": tokens[:, :-1].to(device), "targets": tokens[:, 1:].to(device),
             "positions": positions[:, :-1].long().to(device), "doc_ids": docs[:, :-1].to(device)}

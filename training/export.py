@@ -18,7 +18,8 @@ from safetensors.torch import save_file
 from tokenizers import processors
 
 from llama_data.io import atomic_path
-from llama_data.tokenizer import hf, model as sp_model
+from llama_data.tokenizer import hf
+from llama_data.tokenizer import model as sp_model
 
 from .model import Llama, ModelConfig
 

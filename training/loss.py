@@ -15,7 +15,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-
 def chunk_rows(dim: int) -> int:
     """Rows of logits per chunk. The output weight's gradient (V x d) is read and written once
     per chunk, so wider models want fewer, larger chunks, while a chunk's logits (rows x V) should

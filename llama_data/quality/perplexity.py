@@ -67,7 +67,7 @@ EMPTY_TEXT_PERPLEXITY = 1e9
 # use them with those models only.
 CCNET_CUTOFFS: dict[str, tuple[float, float]] = {"en": (340.0, 520.0)}
 
-_VOCAB_TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\).*?<=\s*(\d+)", re.S)
+_VOCAB_TOO_HIGH = re.compile(r"Vocabulary size too high \((\d+)\).*?<=\s*(\d+)", re.DOTALL)
 
 
 class LanguageModelNotFound(LlamaDataError):
@@ -187,7 +187,7 @@ def _tail(text: str, lines: int = 20) -> str:
 
 def _run_tool(name: str, args: list[str], stdin=None, stdout=None) -> None:
     tool = kenlm_tool(name)
-    result = subprocess.run([str(tool), *args], stdin=stdin,
+    result = subprocess.run([str(tool), *args], check=False, stdin=stdin,
                             stdout=stdout if stdout is not None else subprocess.PIPE,
                             stderr=subprocess.PIPE)
     if result.returncode != 0:

@@ -37,7 +37,7 @@ SOURCE = "wikipedia"
 
 # The LLaMA paper's 20 Wikipedia languages.
 PAPER_LANGUAGES = (
-    "bg ca cs da de en es fr hr hu it nl pl pt ro ru sl sr sv uk".split()
+    ["bg", "ca", "cs", "da", "de", "en", "es", "fr", "hr", "hu", "it", "nl", "pl", "pt", "ro", "ru", "sl", "sr", "sv", "uk"]
 )
 
 FILE_NAMESPACE, CATEGORY_NAMESPACE, MEDIA_NAMESPACE = 6, 14, -2

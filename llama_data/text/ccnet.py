@@ -69,7 +69,7 @@ UNICODE_PUNCT = {
 # character up in a dict, while the class compiles into a bitmap and only matches call back.
 _UNICODE_PUNCT_RE = re.compile(f"[{re.escape(''.join(UNICODE_PUNCT))}]")
 # C0 controls (0-31, so tab, newline and carriage return too), DEL and C1 controls (127-159).
-NON_PRINTING_CHARS = "".join(map(chr, [*range(0, 32), *range(127, 160)]))
+NON_PRINTING_CHARS = "".join(map(chr, [*range(32), *range(127, 160)]))
 _NON_PRINTING_RE = re.compile(f"[{re.escape(NON_PRINTING_CHARS)}]")
 _PUNCT_OR_NON_PRINTING_RE = re.compile(
     f"[{re.escape(''.join(UNICODE_PUNCT) + NON_PRINTING_CHARS)}]")

@@ -23,12 +23,10 @@ except ImportError:  # no compiled tokenizer on this platform: the pure-Python o
 
 # Tags whose content is not prose.
 DROPPED_TAGS = frozenset(
-    "ref references gallery math chem ce timeline score imagemap graph mapframe maplink "
-    "templatedata templatestyles syntaxhighlight source hiero inputbox categorytree table "
-    "indicator noinclude includeonly".split()
+    ["ref", "references", "gallery", "math", "chem", "ce", "timeline", "score", "imagemap", "graph", "mapframe", "maplink", "templatedata", "templatestyles", "syntaxhighlight", "source", "hiero", "inputbox", "categorytree", "table", "indicator", "noinclude", "includeonly"]
 )
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
-_REF = re.compile(r"<ref\b[^>]*?/>|<ref\b[^>]*>.*?</ref\s*>", re.S | re.I)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_REF = re.compile(r"<ref\b[^>]*?/>|<ref\b[^>]*>.*?</ref\s*>", re.DOTALL | re.IGNORECASE)
 _NESTED = re.compile(r"\{\{|\}\}|\{\||\|\}")
 _INTERLANGUAGE = re.compile(r"^(?:[a-z]{2,3}(?:-[a-z]{2,8})*|simple)$")
 _BEHAVIOUR_SWITCH = re.compile(r"__[A-Z]+__")
@@ -41,7 +39,7 @@ _SPACES = re.compile(r"[ \t\u00a0]{2,}|[\t\u00a0]")  # single spaces are left al
 _LINE_EDGES = re.compile(r" \n ?|\n ")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _MARKUP_IN_TEXT = re.compile(r"\[\[|\]\]|\{\{|\}\}|\{\||\|\}")
-_REDIRECT = re.compile(r"^\s*#\s*\S+\s*:?\s*\[\[", re.U)
+_REDIRECT = re.compile(r"^\s*#\s*\S+\s*:?\s*\[\[", re.UNICODE)
 # What may precede "{|" on its line for it to open a table: MediaWiki trims the line and accepts
 # definition-list indents (": {|" indents the whole table).
 _TABLE_INDENT = re.compile(r"[ \t]*:*[ \t]*")
@@ -94,7 +92,7 @@ def is_redirect(wikitext: str) -> bool:
 class _Frame:
     """An open construct on the render stack; text goes to ``sink`` (``None`` discards it)."""
 
-    __slots__ = ("kind", "keep", "markup", "parts", "alt", "sink", "name")
+    __slots__ = ("alt", "keep", "kind", "markup", "name", "parts", "sink")
 
     def __init__(self, kind: str, keep: bool = True, markup: str | None = None):
         self.kind = kind
