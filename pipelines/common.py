@@ -44,6 +44,7 @@ from llama_data.shards import (
     SUFFIX,
     DocumentWriter,
     ShardInfo,
+    read_shard,
     read_table,
     write_shards,
 )
@@ -262,6 +263,23 @@ class WriteShards(beam.PTransform):
         )
 
 
+class ThroughFiles(beam.PTransform):
+    """Documents -> the same documents, parked in files in ``directory`` on the way. A stage
+    that waits for a side input computed from these same documents then waits on their file
+    names, not on the documents held in memory."""
+
+    def __init__(self, directory: str):
+        super().__init__()
+        self._directory = directory
+
+    def expand(self, docs):
+        return (docs
+                | "Park" >> beam.ParDo(_SpillFn(self._directory, 1))
+                | "Names" >> beam.Values()
+                | "Boundary" >> beam.Reshuffle()  # the stage ends with the names
+                | "Unpark" >> beam.FlatMap(read_shard))
+
+
 class WriteReport(beam.PTransform):
     """JSON lines the driver reads back after the run (shard infos, error messages)."""
 
@@ -292,9 +310,10 @@ class SourceSpec:
     read: Callable[[Sequence[str]], beam.PTransform] | None = None
     spread: bool = True
     # A stage after the steps that needs every kept document at once (perplexity cut-offs from
-    # the job's own distribution); its transform returns {"kept", "rejected", "errors", "notes"},
-    # the notes being dicts merged into the manifest's config.
-    finish: Callable[[bool], beam.PTransform] | None = None
+    # the job's own distribution), given keep_rejects and a scratch folder to park documents in
+    # (ThroughFiles); its transform returns {"kept", "rejected", "errors", "notes"}, the notes
+    # being dicts merged into the manifest's config.
+    finish: Callable[[bool, str], beam.PTransform] | None = None
 
 
 def estimate_buckets(paths: Sequence[str], max_bytes: int) -> int:
@@ -349,7 +368,7 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], stag
     kept, rejected = stepped.kept, [stepped[ApplyStepsFn.REJECTED]]
     errors = [read[ReadFn.ERRORS], stepped[ReadFn.ERRORS]]
     if spec.finish is not None:
-        finished = kept | "Finish" >> spec.finish(keep_rejects)
+        finished = kept | "Finish" >> spec.finish(keep_rejects, f"{staging}/spill/finish")
         kept = finished["kept"]
         rejected.append(finished["rejected"])
         errors.append(finished["errors"])

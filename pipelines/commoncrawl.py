@@ -88,12 +88,14 @@ class BucketFn(common.ApplyStepsFn):
 class ComputedBuckets(beam.PTransform):
     """CCNet's head/middle/tail from this job's perplexities: per language the 30th and 60th
     percentiles (of 11 approximate quantiles, Beam's ApproximateQuantiles, across workers); then
-    the ``after`` steps (the reference classifier)."""
+    the ``after`` steps (the reference classifier). The documents wait for the cut-offs in files
+    in ``scratch``, not in the workers' memory."""
 
     def __init__(self, keep_buckets: tuple[str, ...], after: common.StepsFactory,
-                 keep_rejects: bool):
+                 keep_rejects: bool, scratch: str):
         super().__init__()
         self._keep, self._after, self._keep_rejects = keep_buckets, after, keep_rejects
+        self._scratch = scratch
 
     def expand(self, docs):
         cutoffs = (docs
@@ -101,7 +103,7 @@ class ComputedBuckets(beam.PTransform):
                                               if d.meta.get("perplexity") is not None else [])
                    | "Deciles" >> ApproximateQuantiles.PerKey(11)
                    | "Cutoffs" >> beam.Map(lambda kv: (kv[0], (kv[1][3], kv[1][6]))))
-        bucketed = docs | "Bucket" >> beam.ParDo(
+        bucketed = docs | "Park" >> common.ThroughFiles(self._scratch) | "Bucket" >> beam.ParDo(
             BucketFn(self._keep, self._after, self._keep_rejects),
             beam.pvalue.AsDict(cutoffs)).with_outputs(
                 common.ApplyStepsFn.REJECTED, common.ReadFn.ERRORS, main="kept")
