@@ -469,13 +469,14 @@ def main() -> None:
             print(f"pair {i + 1}: ours {run['ours']['cpu']:.1f} cpu-s, {run['ours']['peak_mb']:.0f}"
                   f" MB; datatrove {run['theirs']['cpu']:.1f} cpu-s, "
                   f"{run['theirs']['peak_mb']:.0f} MB", file=sys.stderr)
-        scaling = {}
+        scaling: dict[int, dict[int, dict]] = {1: {}, args.workers: {}}
         for factor in (1, 4, 16):
             pages = args.scale_base * factor
             folder = work / f"scale-{factor}"
             paths = build_wets(folder, pages, 2 * factor)
-            scaling[factor] = ours(folder, work / f"release-{factor}", args.workers, None,
-                                   shard_size=SCALE_SHARD)
+            for workers, runs in scaling.items():  # 1: the job's own state; more: Beam's too
+                runs[factor] = ours(folder, work / f"release-{factor}", workers, None,
+                                    shard_size=SCALE_SHARD)
         shuffle = shuffled_bytes(paths, work / "release-16")
         print_report(args, wets, pairs, scaling, shuffle)
 
@@ -515,18 +516,20 @@ def print_report(args, wets: list[Path], pairs: list[dict], scaling: dict, shuff
           f"pair(s) ({spread(ratios)}); target {TARGET}x: "
           f"{'met' if median >= TARGET else 'NOT met'}; peak memory datatrove / ours = "
           f"{memory:.2f}x")
-    print("\nour job without language models, files of the same size:\n")
-    print("| input | pages | peak MB | CPU s | lines removed |")
-    print("|---|---|---|---|---|")
-    for factor, r in scaling.items():
-        print(f"| {factor}x | {r['read']:,} | {r['peak_mb']:,.0f} | {r['cpu']:.1f} | "
-              f"{r['removed'] / r['lines']:.1%} |")
-    growth = scaling[16]["peak_mb"] - scaling[1]["peak_mb"]
-    added = scaling[16]["read"] - scaling[1]["read"]
-    lines = scaling[16]["lines"] - scaling[1]["lines"]
-    print(f"\npeak memory 1x -> 16x: {growth:+,.0f} MB for {added:,} more pages, {lines:,} more "
-          f"lines ({growth * 1e6 / added:,.0f} bytes per page, {growth * 1e6 / lines:,.0f} per "
-          "line)")
+    for workers, runs in scaling.items():
+        print(f"\nour job without language models, {workers} worker(s), files of the same size, "
+              f"--shard-size {SCALE_SHARD}:\n")
+        print("| input | pages | peak MB | CPU s | lines removed |")
+        print("|---|---|---|---|---|")
+        for factor, r in runs.items():
+            print(f"| {factor}x | {r['read']:,} | {r['peak_mb']:,.0f} | {r['cpu']:.1f} | "
+                  f"{r['removed'] / r['lines']:.1%} |")
+        growth = runs[16]["peak_mb"] - runs[1]["peak_mb"]
+        added = runs[16]["read"] - runs[1]["read"]
+        lines = runs[16]["lines"] - runs[1]["lines"]
+        print(f"\npeak memory 1x -> 16x: {growth:+,.0f} MB for {added:,} more pages, {lines:,} "
+              f"more lines ({growth * 1e6 / added:,.0f} bytes per page, "
+              f"{growth * 1e6 / lines:,.0f} per line)")
     print(f"bytes shuffled per uncompressed input byte (16x input, {shuffle['raw_mb']:.1f} MB): "
           f"{shuffle['hashes']:.3f} (one line-hash table per file; {shuffle['per_gz_byte']:.3f} "
           f"per gzipped byte); documents shuffled: none (spilled once to files: "
