@@ -23,6 +23,7 @@ import fsspec
 from llama_data import manifest as manifest_lib
 from llama_data.errors import LlamaDataError
 from llama_data.io import atomic_path
+from llama_data.units import format_size
 
 FORMAT = "llama-data-mixture"
 FORMAT_VERSION = 1
@@ -141,6 +142,9 @@ class Plan:
     missing: list[str]
     warnings: list[str]
     renormalized: bool
+    # Disk sizes of a release's text, in binary units as everywhere else; else Table 1's, printed
+    # as the paper quotes them (decimal).
+    disk_from_release: bool = False
 
     @property
     def target_tokens(self) -> int:
@@ -156,6 +160,7 @@ class Plan:
             "missing": self.missing,
             "warnings": self.warnings,
             "renormalized": self.renormalized,
+            "disk_from_release": self.disk_from_release,
         }
 
     @classmethod
@@ -169,6 +174,7 @@ class Plan:
                 missing=data["missing"],
                 warnings=data["warnings"],
                 renormalized=data["renormalized"],
+                disk_from_release=data.get("disk_from_release", False),
             )
         except (KeyError, TypeError) as e:
             raise MixtureError(f"corrupt mixture plan ({e!r})") from e
@@ -176,7 +182,7 @@ class Plan:
 
 def make_plan(total_tokens: int, weights: dict[str, float], available: Mapping[str, int] | None,
               disk_bytes: Mapping[str, int] | None = None, *, max_epochs: float = 4.0,
-              renormalize: bool = False) -> Plan:
+              renormalize: bool = False, disk_from_release: bool = False) -> Plan:
     """Split ``total_tokens`` by ``weights``; with each source's ``available`` tokens, the epochs.
 
     ``available=None`` plans without a release (no epochs). A weighted source with no tokens is an
@@ -206,7 +212,8 @@ def make_plan(total_tokens: int, weights: dict[str, float], available: Mapping[s
                             f"{max_epochs:g} (its text would be repeated that often)")
         sources.append(SourcePlan(source, weight, target, have, epochs,
                                   None if disk_bytes is None else disk_bytes.get(source)))
-    return Plan(total_tokens, sources, missing, warnings, renormalized=bool(missing))
+    return Plan(total_tokens, sources, missing, warnings, renormalized=bool(missing),
+                disk_from_release=disk_from_release)
 
 
 # (header, minimum width): the widths of a table of ordinary figures; a longer cell widens its
@@ -217,12 +224,14 @@ _COLUMNS = (("source", 16), ("share", 8), ("target", 10), ("available", 11), ("e
 
 def render(plan: Plan) -> str:
     """The plan as the table ``llama-data mix`` prints; ``-`` where a number is not known."""
+    size_text = format_size if plan.disk_from_release else format_bytes
+
     def row(name: str, weight: float, target: int, have: int | None, epochs: float | None,
             size: int | None) -> list[str]:
         return [name, f"{weight:.1%}", format_count(target),
                 "-" if have is None else format_count(have),
                 "-" if epochs is None else format_epochs(epochs),
-                "-" if size is None else format_bytes(size)]
+                "-" if size is None else size_text(size)]
 
     rows = [row(s.source, s.weight, s.target_tokens, s.available_tokens, s.epochs, s.disk_bytes)
             for s in plan.sources]
@@ -292,7 +301,7 @@ def plan_for(total_tokens: int, weights: dict[str, float], release: str | None,
     if overrides:
         available = {**(available or {}), **overrides}
     plan = make_plan(total_tokens, weights, available, disk, max_epochs=max_epochs,
-                     renormalize=renormalize)
+                     renormalize=renormalize, disk_from_release=bool(release))
     if release:
         _save_json(Path(release) / MIXTURE_FILE, plan.to_json())
         print(f"mixture plan saved to {Path(release) / MIXTURE_FILE}", file=sys.stderr)

@@ -15,7 +15,8 @@ from llama_data.mixture import Plan, make_plan, parse_count
 WEIGHTS = mixture.load_weights("table1")
 HEADERS = ("source", "share", "target", "available", "epochs", "disk")
 DEFAULT_WIDTH = 16 + 8 + 10 + 11 + 8 + 11  # the widths of a table of ordinary figures
-_BYTES = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_BYTES = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 
 
 def cells(line: str, header: str) -> list[str]:
@@ -112,3 +113,15 @@ def test_the_cli_prints_a_parseable_table(capsys):
     rows = [cells(line, header) for line in lines[2:9]]
     assert [r[0] for r in rows] == list(mixture.SOURCES)
     assert re.fullmatch(r"\d\.\de\d+", rows[1][4])  # c4: 2.1e11 epochs
+
+
+def test_a_release_s_text_size_is_in_binary_units_the_paper_s_as_printed():
+    available = dict.fromkeys(mixture.SOURCES, 10**9)
+    paper = make_plan(parse_count("1.4T"), WEIGHTS, available, {"commoncrawl": 3_300_000_000_000})
+    release = make_plan(parse_count("1.4T"), WEIGHTS, available,
+                        {**dict.fromkeys(mixture.SOURCES, 3 * 2**30), "commoncrawl": 16_384},
+                        disk_from_release=True)
+    assert mixture.render(paper).splitlines()[2].endswith(" 3.30 TB")  # Table 1's "3.3 TB"
+    assert mixture.render(release).splitlines()[2].endswith(" 16.0 KiB")  # 16 x 1,024 bytes
+    check_table(release)
+    assert Plan.from_json(release.to_json()).disk_from_release

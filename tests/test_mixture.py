@@ -213,8 +213,8 @@ def test_plan_json_round_trip():
                      max_epochs=2.0)
     data = json.loads(json.dumps(plan.to_json()))
     assert data["format"] == "llama-data-mixture" and data["format_version"] == 1
-    assert sorted(data) == ["format", "format_version", "missing", "renormalized", "sources",
-                            "total_tokens", "warnings"]
+    assert sorted(data) == ["disk_from_release", "format", "format_version", "missing",
+                            "renormalized", "sources", "total_tokens", "warnings"]
     assert Plan.from_json(data) == plan
     assert plan.warnings and plan.missing == ["books"]
 
