@@ -15,7 +15,7 @@ from llama_data.config import add_dataclass_arguments, from_args, setting
 from llama_data.errors import LlamaDataError
 from llama_data.mixture import parse_count
 from llama_data.models import CATALOG, HOST, MIRROR_ENV
-from llama_data.pipelines.config import CommonCrawlConfig, WikipediaConfig
+from llama_data.pipelines.config import C4Config, CommonCrawlConfig, WikipediaConfig
 from llama_data.quality.perplexity import LM_ORDER, LM_VOCAB_SIZE, LMPLZ_MEMORY
 from llama_data.quality.reference import MIN_CHARS, TrainingParams
 from llama_data.remote import RETRY
@@ -97,7 +97,7 @@ class DownloadConfig:
     retries: int = setting(RETRY.retries, "retries of a failed connection in a row")
 
 
-PREPARE = {"wikipedia": WikipediaConfig, "commoncrawl": CommonCrawlConfig}
+PREPARE = {"wikipedia": WikipediaConfig, "commoncrawl": CommonCrawlConfig, "c4": C4Config}
 
 
 def _add_prepare(commands) -> None:
@@ -120,6 +120,12 @@ def _add_prepare(commands) -> None:
                     "*.paths.gz list (as CommonCrawl publishes) stands for the files it names. "
                     "Extra --options go to Beam.")
     add_dataclass_arguments(cc, CommonCrawlConfig)
+    c4 = sources.add_parser(
+        "c4", help="released C4 JSON lines (*.json[.gz]: exact dedup, language ID)",
+        description="Released C4 (en, realnewslike, en.noblocklist) JSON lines -> LLaMA's steps: "
+                    "exact document dedup over the job (one copy kept), fastText language ID. "
+                    "Extra --options go to Beam.")
+    add_dataclass_arguments(c4, C4Config)
 
 
 def _prepare(args, beam_args: Sequence[str]) -> int:
@@ -135,6 +141,10 @@ def _prepare(args, beam_args: Sequence[str]) -> int:
         for path in inputs:  # refuse a wrong language before starting a long job
             read_dump_info(path, config.languages)
         wikipedia.run(config, beam_args, inputs)
+    elif args.source == "c4":
+        from llama_data.pipelines import c4
+
+        c4.run(config, beam_args)
     else:
         from llama_data.pipelines import commoncrawl
 

@@ -120,3 +120,14 @@ class CommonCrawlConfig(PrepareConfig):
                                           "train-classifier): score ref_score and drop pages "
                                           "under --ref-threshold", metavar="PATH")
     ref_threshold: float = setting(REF_THRESHOLD, "lowest reference score kept (RedPajama's)")
+
+
+@dataclasses.dataclass(frozen=True)
+class C4Config(PrepareConfig):
+    """Released C4 JSON lines -> exact document dedup and language ID (LLaMA's steps on C4)."""
+
+    languages: tuple[str, ...] | None = setting(
+        ("en",), "languages to keep, comma-separated, or 'all' (en: as LLaMA)", type=languages)
+    lang_threshold: float = setting(CCNET_THRESHOLD, "lowest language score kept (CCNet's)")
+    lid_model: str | None = setting(None, "fastText language-ID model", metavar="PATH",
+                                    default_text="lid.176.ftz")

@@ -37,6 +37,9 @@ counted as emptied and passed on, for a later filter to drop with a reason);
 ``meta["dedup_lines_removed"]`` says how many of its lines went. Document ids must be unique
 (they are: source + original id); with ``keep="first"`` two documents that share an id (a file
 given twice) both keep the line they share.
+
+The same two passes deduplicate whole documents (``unit=DOCUMENTS``, the released C4's exact
+dedup): one hash per document, of its normalised text.
 """
 
 from __future__ import annotations
@@ -48,9 +51,11 @@ import apache_beam as beam
 import numpy as np
 
 from llama_data.document import Document
-from llama_data.text.ccnet import hashed_lines, remove_lines, split_lines
+from llama_data.filters import FilterResult
+from llama_data.hashing import sha1_int
+from llama_data.text.ccnet import hashed_lines, normalize_text, remove_lines, split_lines
 
-from .common import Reader, ReadFn
+from .common import Reader, ReadFn, _Counter
 from .config import JOB, group_size
 
 KEEP_CHOICES = ("none", "first")
@@ -119,12 +124,66 @@ class LineHashes:
                 if hit and not (self.first_ids[i] == own and self.first_lines[i] == index)}
 
 
-class _HashLinesFn(beam.DoFn):
-    """Pass 1: one input file -> (its scope group, the file's LineHashes). Reading errors are
-    left to pass 2, which counts them."""
+class Lines:
+    """CCNet's unit: a document's non-blank lines; the duplicated ones are removed from it."""
 
-    def __init__(self, reader: Reader, groups: dict[str, int], keep: str):
+    @staticmethod
+    def hashed(doc: Document) -> list[tuple[int, int]]:
+        return hashed_lines(doc.text)
+
+    @staticmethod
+    def apply(doc: Document, drop: set[int], count: _Counter) -> Document:
+        text = remove_lines(doc.text, drop)
+        count.inc("dedup/lines_seen", len(split_lines(doc.text)))
+        if drop:
+            count.inc("dedup/lines_removed", len(drop))
+            count.inc("dedup/chars_removed", len(doc.text) - len(text))
+            if not text.strip():
+                count.inc("dedup/documents_emptied")
+        return doc.replace(text=text, meta={**doc.meta, "dedup_lines_removed": len(drop)})
+
+
+def text_hash(text: str) -> int:
+    """A whole text's hash, the same for texts equal after CCNet's normalisation (case, accents,
+    digits, punctuation) and with their runs of white space (line breaks too) made one space."""
+    return sha1_int(" ".join(normalize_text(text).split()))
+
+
+class Documents:
+    """Exact document dedup: a document is one unit, hashed whole (:func:`text_hash`). A
+    duplicate is marked (``meta["exact_duplicate"]``), for :class:`DropExactDuplicates` to drop
+    with a reason among the steps (counted in the funnel, kept with --keep-rejects)."""
+
+    @staticmethod
+    def hashed(doc: Document) -> list[tuple[int, int]]:
+        return [(0, text_hash(doc.text))]
+
+    @staticmethod
+    def apply(doc: Document, drop: set[int], count: _Counter) -> Document:
+        return doc.replace(meta={**doc.meta, "exact_duplicate": True}) if drop else doc
+
+
+@dataclasses.dataclass(frozen=True)
+class DropExactDuplicates:
+    """The step that drops what :class:`Documents` dedup marked as a duplicate."""
+
+    name: str = "exact_dedup"
+
+    def filter(self, doc: Document) -> FilterResult:
+        return (False, "duplicate") if doc.meta.get("exact_duplicate") else True
+
+
+Unit = Lines | Documents
+LINES, DOCUMENTS = Lines(), Documents()
+
+
+class _HashLinesFn(beam.DoFn):
+    """Pass 1: one input file -> (its scope group, the file's LineHashes) of its units' hashes.
+    Reading errors are left to pass 2, which counts them."""
+
+    def __init__(self, reader: Reader, groups: dict[str, int], keep: str, unit: Unit):
         self._reader, self._groups, self._first = reader, groups, keep == "first"
+        self._unit = unit
 
     def process(self, path: str) -> Iterator[tuple[int, LineHashes]]:
         hashes: list[int] = []
@@ -132,7 +191,7 @@ class _HashLinesFn(beam.DoFn):
         lines: list[int] = []
         for doc in self._reader(path):
             if isinstance(doc, Document):
-                hashed = hashed_lines(doc.text)
+                hashed = self._unit.hashed(doc)
                 hashes += (h for _, h in hashed)
                 if self._first:
                     ids += [doc.id.encode("utf-8")] * len(hashed)
@@ -145,11 +204,11 @@ class _HashLinesFn(beam.DoFn):
 
 
 class _ReadWithoutDuplicatesFn(ReadFn):
-    """Pass 2: the job's counted read, each document without its duplicated lines."""
+    """Pass 2: the job's counted read, each document without its duplicated units."""
 
-    def __init__(self, source: str, reader: Reader, groups: dict[str, int]):
+    def __init__(self, source: str, reader: Reader, groups: dict[str, int], unit: Unit):
         super().__init__(source, reader)
-        self._groups = groups
+        self._groups, self._unit = groups, unit
 
     def process(self, path: str, tables: dict[int, LineHashes]):
         table = tables[self._groups[path]]
@@ -157,20 +216,14 @@ class _ReadWithoutDuplicatesFn(ReadFn):
             yield self._dedup(item, table) if isinstance(item, Document) else item
 
     def _dedup(self, doc: Document, table: LineHashes) -> Document:
-        drop = table.removals(doc.id, hashed_lines(doc.text))
-        self._count.inc("dedup/lines_seen", len(split_lines(doc.text)))
-        text = remove_lines(doc.text, drop)
-        if drop:
-            self._count.inc("dedup/lines_removed", len(drop))
-            self._count.inc("dedup/chars_removed", len(doc.text) - len(text))
-            if not text.strip():
-                self._count.inc("dedup/documents_emptied")
-        return doc.replace(text=text, meta={**doc.meta, "dedup_lines_removed": len(drop)})
+        return self._unit.apply(doc, table.removals(doc.id, self._unit.hashed(doc)), self._count)
 
 
 class ReadDeduplicated(beam.PTransform):
     """Input paths -> the job's documents without their duplicated lines (main output ``docs``)
     and its reading errors (``ReadFn.ERRORS``), as :class:`pipelines.common.ReadFn` gives them.
+    With ``unit=DOCUMENTS`` the unit is the whole document instead (exact dedup): duplicates are
+    passed on marked, for the step :class:`DropExactDuplicates`.
 
     Counters, in the namespace ``llama_data.<source>``: ReadFn's, and ``dedup/lines_seen`` (lines
     of the documents, blank ones included), ``dedup/lines_removed``, ``dedup/chars_removed``
@@ -179,21 +232,22 @@ class ReadDeduplicated(beam.PTransform):
     """
 
     def __init__(self, source: str, reader: Reader, inputs: Sequence[str], keep: str = "none",
-                 scope: str = JOB):
+                 scope: str = JOB, unit: Unit = LINES):
         super().__init__()
         if keep not in KEEP_CHOICES:
             raise ValueError(f"keep must be one of {KEEP_CHOICES}, not {keep!r}")
         self._source, self._reader, self._keep = source, reader, keep
-        self._groups = groups_of(inputs, scope)
+        self._groups, self._unit = groups_of(inputs, scope), unit
 
     def expand(self, paths):
         tables = (
             paths
-            | "HashLines" >> beam.ParDo(_HashLinesFn(self._reader, self._groups, self._keep))
+            | "HashLines" >> beam.ParDo(
+                _HashLinesFn(self._reader, self._groups, self._keep, self._unit))
             | "ByGroup" >> beam.GroupByKey()
             | "Duplicated" >> beam.MapTuple(
                 lambda group, parts: (group, LineHashes.merge(parts).duplicated()))
         )
         return paths | "ReadDeduplicated" >> beam.ParDo(
-            _ReadWithoutDuplicatesFn(self._source, self._reader, self._groups),
+            _ReadWithoutDuplicatesFn(self._source, self._reader, self._groups, self._unit),
             beam.pvalue.AsDict(tables)).with_outputs(ReadFn.ERRORS, main="docs")
