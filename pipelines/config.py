@@ -87,14 +87,22 @@ class WikipediaConfig(PrepareConfig):
 
 
 @dataclasses.dataclass(frozen=True)
-class CommonCrawlConfig(PrepareConfig):
+class LanguageIdConfig(PrepareConfig):
+    """The fastText language ID of the web sources (CommonCrawl, C4): CCNet's model and rule."""
+
+    languages: tuple[str, ...] | None = setting(
+        ("en",), "languages to keep, comma-separated, or 'all' (en: as LLaMA)", type=languages)
+    lang_threshold: float = setting(CCNET_THRESHOLD, "lowest language score kept (CCNet's)")
+    lid_model: str | None = setting(None, "fastText language-ID model", metavar="PATH",
+                                    default_text="lid.176.ftz")
+
+
+@dataclasses.dataclass(frozen=True)
+class CommonCrawlConfig(LanguageIdConfig):
     """WET/WARC -> CCNet's line dedup and language ID, then (with models) perplexity buckets and
     the Wikipedia-reference classifier."""
 
     fmt: str = setting("auto", "input format", flag="--format", choices=["auto", "wet", "warc"])
-    languages: tuple[str, ...] | None = setting(
-        ("en",), "languages to keep, comma-separated, or 'all' (en: as LLaMA)", type=languages)
-    lang_threshold: float = setting(CCNET_THRESHOLD, "lowest language score kept (CCNet's)")
     dedup_keep: str = setting("none", "a repeated line: removed everywhere (none, CCNet's rule) "
                                       "or kept once (first, the TFDS C4 way)",
                               choices=["none", "first"])
@@ -102,8 +110,6 @@ class CommonCrawlConfig(PrepareConfig):
                                       "or within each of N groups of hash shards (groups:N, "
                                       "CCNet's)", metavar="job|groups:N",
                                type=dedup_scope)
-    lid_model: str | None = setting(None, "fastText language-ID model", metavar="PATH",
-                                    default_text="lid.176.ftz")
     base_url: str = setting("https://data.commoncrawl.org/",
                             "prefix of the relative paths in a *.paths.gz list")
     lm_dir: str | None = setting(None, "folder of {lang}.sp.model + {lang}.arpa.bin (llama-data "
@@ -123,11 +129,6 @@ class CommonCrawlConfig(PrepareConfig):
 
 
 @dataclasses.dataclass(frozen=True)
-class C4Config(PrepareConfig):
+class C4Config(LanguageIdConfig):
     """Released C4 JSON lines -> exact document dedup and language ID (LLaMA's steps on C4)."""
 
-    languages: tuple[str, ...] | None = setting(
-        ("en",), "languages to keep, comma-separated, or 'all' (en: as LLaMA)", type=languages)
-    lang_threshold: float = setting(CCNET_THRESHOLD, "lowest language score kept (CCNet's)")
-    lid_model: str | None = setting(None, "fastText language-ID model", metavar="PATH",
-                                    default_text="lid.176.ftz")
