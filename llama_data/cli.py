@@ -97,7 +97,30 @@ class DownloadConfig:
     retries: int = setting(RETRY.retries, "retries of a failed connection in a row")
 
 
-PREPARE = {"wikipedia": WikipediaConfig, "commoncrawl": CommonCrawlConfig, "c4": C4Config}
+@dataclasses.dataclass(frozen=True)
+class SourceCommand:
+    """``llama-data prepare SOURCE``: its settings, its one-line help, what its job does."""
+
+    config: type
+    help: str
+    description: str
+
+
+PREPARE = {
+    "wikipedia": SourceCommand(
+        WikipediaConfig, help="MediaWiki XML dumps (*-pages-articles*.xml[.bz2|.gz])",
+        description="MediaWiki XML export dumps -> article text shards. Keeps namespace-0 "
+                    "articles, skips redirects, turns wikitext into plain text."),
+    "commoncrawl": SourceCommand(
+        CommonCrawlConfig, help="CommonCrawl WET or WARC files (CCNet: line dedup, language ID)",
+        description="CommonCrawl WET files (or WARC with HTML, turned into main text) -> CCNet: "
+                    "lines that occur more than once in the job removed, fastText language ID. "
+                    "A *.paths.gz list (as CommonCrawl publishes) stands for the files it names."),
+    "c4": SourceCommand(
+        C4Config, help="released C4 JSON lines (*.json[.gz]: exact dedup, language ID)",
+        description="Released C4 (en, realnewslike, en.noblocklist) JSON lines -> LLaMA's steps: "
+                    "exact document dedup over the job (one copy kept), fastText language ID."),
+}
 
 
 def _add_prepare(commands) -> None:
@@ -107,48 +130,29 @@ def _add_prepare(commands) -> None:
                     "(e.g. --runner DataflowRunner --project P --region R --temp_location gs://B/tmp); "
                     "without --runner it runs locally on all cores.")
     sources = prepare.add_subparsers(dest="source", required=True, metavar="SOURCE")
-    wiki = sources.add_parser(
-        "wikipedia", help="MediaWiki XML dumps (*-pages-articles*.xml[.bz2|.gz])",
-        description="MediaWiki XML export dumps -> article text shards. Keeps namespace-0 "
-                    "articles, skips redirects, turns wikitext into plain text. Extra --options "
-                    "go to Beam.")
-    add_dataclass_arguments(wiki, WikipediaConfig)
-    cc = sources.add_parser(
-        "commoncrawl", help="CommonCrawl WET or WARC files (CCNet: line dedup, language ID)",
-        description="CommonCrawl WET files (or WARC with HTML, turned into main text) -> CCNet: "
-                    "lines that occur more than once in the job removed, fastText language ID. A "
-                    "*.paths.gz list (as CommonCrawl publishes) stands for the files it names. "
-                    "Extra --options go to Beam.")
-    add_dataclass_arguments(cc, CommonCrawlConfig)
-    c4 = sources.add_parser(
-        "c4", help="released C4 JSON lines (*.json[.gz]: exact dedup, language ID)",
-        description="Released C4 (en, realnewslike, en.noblocklist) JSON lines -> LLaMA's steps: "
-                    "exact document dedup over the job (one copy kept), fastText language ID. "
-                    "Extra --options go to Beam.")
-    add_dataclass_arguments(c4, C4Config)
+    for name, command in PREPARE.items():
+        parser = sources.add_parser(name, help=command.help,
+                                    description=f"{command.description} Extra --options go to Beam.")
+        add_dataclass_arguments(parser, command.config)
 
 
 def _prepare(args, beam_args: Sequence[str]) -> int:
+    import importlib
+
     from llama_data import manifest
     from llama_data.io import expand_inputs
 
-    config = from_args(PREPARE[args.source], args)
+    config = from_args(PREPARE[args.source].config, args)
+    pipeline = importlib.import_module(f"llama_data.pipelines.{args.source}")
     if args.source == "wikipedia":
-        from llama_data.pipelines import wikipedia
         from llama_data.sources.wikipedia import read_dump_info
 
         inputs = expand_inputs(config.input)
         for path in inputs:  # refuse a wrong language before starting a long job
             read_dump_info(path, config.languages)
-        wikipedia.run(config, beam_args, inputs)
-    elif args.source == "c4":
-        from llama_data.pipelines import c4
-
-        c4.run(config, beam_args)
+        pipeline.run(config, beam_args, inputs)
     else:
-        from llama_data.pipelines import commoncrawl
-
-        commoncrawl.run(config, beam_args)
+        pipeline.run(config, beam_args)
     print(manifest.render(config.output, manifest.load(config.output)))
     return 0
 
