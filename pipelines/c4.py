@@ -7,8 +7,8 @@ marked: ``pipelines/dedup.py`` with ``unit=DOCUMENTS``); of each set of duplicat
 with the smallest id is kept, so the shards do not depend on the number of workers.
 
 C4 rebuilt from CommonCrawl (``"commoncrawl"``): WET (or WARC) pages -> C4's rules in the
-reference's order (TFDS ``c4.py`` ``_get_page_content``: ``clean_page``, then
-``remove_duplicate_text``), then the bad-words list and language ID, every rule a named step
+reference's order (TFDS ``c4.py`` ``_get_page_content``: the page length limit, ``clean_page``,
+then ``remove_duplicate_text``), then the bad-words list and language ID, every rule a named step
 (:mod:`llama_data.quality.c4`). The reference's global dedup (c4_utils ``remove_duplicate_text``)
 works on the lines of the *cleaned* pages (stripped, lower-cased): of each line that occurs more
 than once, in one page or across pages, one copy is kept; pages it leaves empty or under 3
@@ -16,12 +16,12 @@ sentences are dropped. (The paper's prose says "three-sentence span"; the refere
 the released C4, keys whole lines, and so do we.) It runs on the same two reads as the CommonCrawl
 line dedup (``ReadDeduplicated``, ``keep="first"``), with :class:`CleanedLines` as the unit:
 
-    pass 1: paths -> pages -> clean_page's steps, pure, in the worker -> the cleaned lines'
+    pass 1: paths -> pages -> cleaning_steps, pure, in the worker -> the cleaned lines'
             hashes of the pages that pass (a dropped page claims no line) -> tables of the
             duplicated hashes with their winner, the smallest (page id, line index)
     pass 2: paths -> pages (the counted read) -> each page marked with the indices of its
             cleaned lines that lose (``meta["c4_duplicate_lines"]``, from cleaning it again)
-    steps:  clean_page's rules (each drop counted with its reason) -> DropDuplicateLines
+    steps:  cleaning_steps (each drop counted with its reason) -> DropDuplicateLines
             (removes the marked lines of the now cleaned text: the same pure steps give the
             same lines) -> c4_dedup_sentences -> c4_badwords -> language ID
 
@@ -48,7 +48,9 @@ from llama_data.quality.c4 import (
     BadWords,
     DropDuplicateLines,
     MinSentences,
+    PageRule,
     clean_page_steps,
+    is_too_long,
     line_hashes,
 )
 from llama_data.quality.langid import (
@@ -102,11 +104,17 @@ class CleanedLines:
         return doc.replace(meta={**doc.meta, DUPLICATES_META: sorted(drop)}) if drop else doc
 
 
+def cleaning_steps() -> list[Step]:
+    """What the reference does to a WET page before its dedup: the length limit, then
+    ``clean_page`` (TFDS ``c4.py``, ``_get_page_content``)."""
+    return [PageRule("c4_page_length", "too_long", is_too_long), *clean_page_steps()]
+
+
 def commoncrawl_steps(languages: Collection[str] | None, threshold: float,
                       model_path: str | None) -> list[Step]:
     """C4's rules, then LLaMA's language ID; built once per worker. The bad-words list is the
     English one: C4 is English (the reference picks the list of the detected language)."""
-    return [*clean_page_steps(), DropDuplicateLines(), MinSentences(name="c4_dedup_sentences"),
+    return [*cleaning_steps(), DropDuplicateLines(), MinSentences(name="c4_dedup_sentences"),
             BadWords.for_language("en"), IdentifyLanguage(LanguageIdentifier(model_path)),
             KeepLanguages(languages, threshold)]
 
@@ -123,7 +131,7 @@ def commoncrawl_spec(languages: Collection[str] | None = ("en",),
         reader=reader,
         steps=functools.partial(commoncrawl_steps, languages, threshold, model_path),
         read=functools.partial(ReadDeduplicated, SOURCE, reader, keep="first",
-                               unit=CleanedLines(tuple(clean_page_steps()))),
+                               unit=CleanedLines(tuple(cleaning_steps()))),
         spread=False,
     )
 

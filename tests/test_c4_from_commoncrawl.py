@@ -14,6 +14,7 @@ from conftest import CORPUS, IN_PROCESS
 
 from llama_data.cli import main
 from llama_data.document import Document
+from llama_data.filters import Rejected, run_steps
 from llama_data.pipelines import c4
 from llama_data.pipelines.config import C4Config
 from llama_data.quality.c4 import count_sentences
@@ -142,6 +143,15 @@ def test_each_rule_drops_with_its_reason_and_a_shared_line_is_kept_once(tmp_path
         "c4_citations": 1, "c4_terminal_punct": 2, "c4_short_lines": 1, "c4_javascript": 1,
         "c4_policy": 1, "c4_duplicate_lines": 1}
     assert all(d.lang == "en" for d in kept.values())
+
+
+def test_a_page_over_190000_characters_is_dropped_before_cleaning():
+    line = "The river rises in the hills and runs for many miles to the sea.\n"  # 65 characters
+    long, short = (Document(id=f"t/{n}", text=line * n, source="t") for n in (2924, 2923))
+    assert len(long.text) == 190_060 and len(short.text) == 189_995
+    dropped = run_steps(long, c4.cleaning_steps())
+    assert isinstance(dropped, Rejected) and dropped.reason == "c4_page_length:too_long"
+    assert not isinstance(run_steps(short, c4.cleaning_steps()), Rejected)
 
 
 def test_the_cli_takes_from_commoncrawl(tmp_path):

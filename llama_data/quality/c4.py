@@ -45,6 +45,8 @@ TERMINAL_MARKS = (".", "?", "!", '"')
 ELLIPSIS = "..."
 POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies",
                   "use of cookies", "use cookies")
+# c4_utils.is_valid_length: pages over this many characters are dropped before clean_page.
+MAX_PAGE_CHARS = 190_000
 # c4_utils.get_clean_page_fn: Wikipedia-style citation markers, "[12]", "[]", "[edit]",
 # "[citation needed]", deleted wherever they are in a line.
 CITATION = re.compile(r"\[(?:\d*|edit|citation needed)\]")
@@ -127,6 +129,12 @@ class LineRule:
 
 # ---------------------------------------------------------------------------------------------
 # Page rules.
+
+
+def is_too_long(text: str, max_chars: int = MAX_PAGE_CHARS) -> bool:
+    """A page over ``max_chars`` characters (c4_utils ``is_valid_length``, applied by TFDS
+    ``c4.py`` to the WET pages before ``clean_page``)."""
+    return len(text) > max_chars
 
 
 def has_lorem_ipsum(text: str) -> bool:
