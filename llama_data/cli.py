@@ -117,9 +117,12 @@ PREPARE = {
                     "lines that occur more than once in the job removed, fastText language ID. "
                     "A *.paths.gz list (as CommonCrawl publishes) stands for the files it names."),
     "c4": SourceCommand(
-        C4Config, help="released C4 JSON lines (*.json[.gz]: exact dedup, language ID)",
+        C4Config, help="released C4 JSON lines (exact dedup, language ID), or C4 rebuilt from "
+                       "CommonCrawl WET files (--from commoncrawl)",
         description="Released C4 (en, realnewslike, en.noblocklist) JSON lines -> LLaMA's steps: "
-                    "exact document dedup over the job (one copy kept), fastText language ID."),
+                    "exact document dedup over the job (one copy kept), fastText language ID. "
+                    "With --from commoncrawl: WET/WARC pages -> C4's rules (TFDS c4_utils), one "
+                    "copy of each repeated cleaned line in the job, bad words, language ID."),
 }
 
 

@@ -130,5 +130,12 @@ class CommonCrawlConfig(LanguageIdConfig):
 
 @dataclasses.dataclass(frozen=True)
 class C4Config(LanguageIdConfig):
-    """Released C4 JSON lines -> exact document dedup and language ID (LLaMA's steps on C4)."""
+    """Released C4 JSON lines -> exact document dedup and language ID (LLaMA's steps on C4); or,
+    ``--from commoncrawl``, C4 rebuilt from WET/WARC files by its rules, then language ID."""
+
+    from_: str = setting("released", "what the inputs are: the released C4's JSON lines, or "
+                                     "CommonCrawl WET/WARC files that C4's rules rebuild C4 from",
+                         flag="--from", choices=["released", "commoncrawl"])
+    fmt: str = setting("auto", "input format with --from commoncrawl", flag="--format",
+                       choices=["auto", "wet", "warc"])
 

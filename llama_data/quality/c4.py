@@ -35,6 +35,7 @@ from pathlib import Path
 from llama_data.document import Document
 from llama_data.errors import LlamaDataError
 from llama_data.filters import FilterResult, Step
+from llama_data.hashing import sha1_int
 
 # c4_utils, the "Filters" constants (lines 41-54).
 MIN_WORDS_PER_LINE = 5
@@ -44,6 +45,8 @@ TERMINAL_MARKS = (".", "?", "!", '"')
 ELLIPSIS = "..."
 POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies",
                   "use of cookies", "use cookies")
+# c4_utils.is_valid_length: pages over this many characters are dropped before clean_page.
+MAX_PAGE_CHARS = 190_000
 # c4_utils.get_clean_page_fn: Wikipedia-style citation markers, "[12]", "[]", "[edit]",
 # "[citation needed]", deleted wherever they are in a line.
 CITATION = re.compile(r"\[(?:\d*|edit|citation needed)\]")
@@ -54,6 +57,7 @@ BADWORDS_DIR = Path(__file__).resolve().parent.parent / "data" / "badwords"
 UNSPACED_LANGUAGES = frozenset({"ja", "th", "zh"})
 
 LINES_META = "c4_lines"
+DUPLICATES_META = "c4_duplicate_lines"
 
 
 class BadWordsNotFound(LlamaDataError):
@@ -125,6 +129,12 @@ class LineRule:
 
 # ---------------------------------------------------------------------------------------------
 # Page rules.
+
+
+def is_too_long(text: str, max_chars: int = MAX_PAGE_CHARS) -> bool:
+    """A page over ``max_chars`` characters (c4_utils ``is_valid_length``, applied by TFDS
+    ``c4.py`` to the WET pages before ``clean_page``)."""
+    return len(text) > max_chars
 
 
 def has_lorem_ipsum(text: str) -> bool:
@@ -224,10 +234,9 @@ class BadWords:
         return (False, "bad_word") if self.pattern.search(doc.text.lower()) else True
 
 
-def c4_steps(badwords: BadWords | None = None) -> list[Step]:
-    """C4's rules in the reference's order (``clean_page``, then the bad-words filter, which the
-    reference applies after its line dedup and language ID; a pipeline may move it there)."""
-    steps: list[Step] = [
+def clean_page_steps() -> list[Step]:
+    """``clean_page``'s rules, in its order (c4_utils ``clean_page``)."""
+    return [
         LineRule("c4_long_word", strip_unless_long_word),
         LineRule("c4_citations", remove_citations),
         LineRule("c4_terminal_punct", keep_terminal),
@@ -238,4 +247,39 @@ def c4_steps(badwords: BadWords | None = None) -> list[Step]:
         LineRule("c4_policy", drop_policy),
         MinSentences(),
     ]
-    return [*steps, badwords if badwords is not None else BadWords.for_language("en")]
+
+
+def c4_steps(badwords: BadWords | None = None) -> list[Step]:
+    """C4's rules in the reference's order (``clean_page``, then the bad-words filter, which the
+    reference applies after its line dedup and language ID; a pipeline may move it there)."""
+    return [*clean_page_steps(), badwords if badwords is not None else BadWords.for_language("en")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The global dedup of cleaned lines (c4_utils ``remove_duplicate_text``).
+
+
+def line_hashes(text: str) -> list[tuple[int, int]]:
+    """``(line index, hash)`` of each line of a cleaned page, keyed as the reference keys them:
+    the line stripped and lower-cased (c4_utils ``_emit_url_to_lines``; MD5 there, the first
+    8 bytes of SHA-1 here, the project's line hash)."""
+    return [(index, sha1_int(line.strip().lower()))
+            for index, line in enumerate(text.split("\n"))]
+
+
+@dataclasses.dataclass(frozen=True)
+class DropDuplicateLines:
+    """Remove the lines a global dedup marked in ``meta["c4_duplicate_lines"]`` (indices into
+    the cleaned text's lines, see :func:`line_hashes`); count them in ``meta["c4_lines"]``."""
+
+    name: str = "c4_duplicate_lines"
+
+    def map(self, doc: Document) -> Document:
+        drop = set(doc.meta.get(DUPLICATES_META, ()))
+        if not drop:
+            return doc
+        lines = doc.text.split("\n")
+        meta = {key: value for key, value in doc.meta.items() if key != DUPLICATES_META}
+        meta[LINES_META] = {**doc.meta.get(LINES_META, {}), self.name: len(drop)}
+        return doc.replace(text="\n".join(line for index, line in enumerate(lines)
+                                          if index not in drop), meta=meta)
