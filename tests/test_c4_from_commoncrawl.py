@@ -162,6 +162,27 @@ def test_the_cli_takes_from_commoncrawl(tmp_path):
     assert len(docs_of(release)) == 2
 
 
+def test_the_reference_s_langdetect_keeps_the_same_pages(tmp_path):
+    paths = inputs(tmp_path)
+    entry = c4.run(config(paths, tmp_path / "r", lang_detector="langdetect"), IN_PROCESS)
+    assert entry.config["lang_detector"] == "langdetect" and entry.config["lang_threshold"] == 0.99
+    assert entry.funnel.dropped["language:not_en"] == 1  # the German page, as with lid.176
+    assert {d.url for d in docs_of(tmp_path / "r")} == {
+        "https://example.org/river", "https://example.net/mill"} - {
+        max(["https://example.org/river", "https://example.net/river-copy"],
+            key=ids_of(paths).__getitem__)}
+
+
+@pytest.mark.parametrize(("settings", "threshold"), [
+    ({}, 0.5),                                                    # released: CCNet's
+    ({"from_": "commoncrawl"}, 0.30),                             # lid.176, calibrated
+    ({"from_": "commoncrawl", "lang_detector": "langdetect"}, 0.99),  # the reference's
+    ({"from_": "commoncrawl", "lang_threshold": 0.7}, 0.7),       # given
+])
+def test_the_language_threshold_follows_the_mode_and_detector(settings, threshold):
+    assert c4.default_threshold(C4Config(input=["x"], output="r", **settings)) == threshold
+
+
 def test_the_real_wet_and_warc_samples(tmp_path):
     folder = CORPUS / "commoncrawl"
     if not folder.exists():
