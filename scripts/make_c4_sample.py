@@ -14,10 +14,10 @@ from pathlib import Path
 OUTPUT = (Path(__file__).resolve().parent.parent / "llama_data" / "samples" / "c4"
           / "c4-demo.00000-of-00001.json.gz")
 
-# Ordinary English web pages, as the released C4 holds them: one line per paragraph.
+# Ordinary English web pages, as the released C4 holds them: one line per paragraph, no title
+# (a title has no terminal punctuation, so C4's rules removed it).
 ORDINARY = [
     ("https://crumbs-and-kettle.example/recipes/weeknight-lentil-soup", "2019-04-18T09:12:44Z", """\
-Weeknight Lentil Soup
 This is the soup I make when the fridge is nearly empty and everyone is hungry by six o'clock.
 You need one onion, two carrots, a stick of celery, a cup of red lentils and a litre of stock.
 Soften the chopped vegetables in a little olive oil for about ten minutes, stirring now and then.
@@ -25,7 +25,6 @@ Add the rinsed lentils and the stock, bring it to a simmer and cook for twenty m
 A squeeze of lemon at the end makes all the difference, so please do not skip it.
 The soup keeps for three days in the fridge and freezes well in small tubs."""),
     ("https://crumbs-and-kettle.example/recipes/lemon-drizzle-traybake", "2019-03-02T15:40:03Z", """\
-Lemon Drizzle Traybake
 My grandmother baked this in a battered tin every Saturday, and I still use her quantities.
 Cream 225 grams of soft butter with the same weight of caster sugar until pale and fluffy.
 Beat in four eggs one at a time, then fold in 275 grams of self-raising flour and the zest of two lemons.
@@ -33,7 +32,6 @@ Spread the batter in a lined tin and bake at 180 degrees for thirty-five minutes
 While the cake is still warm, pour over the juice of the lemons mixed with granulated sugar.
 The sugar sets into a crisp crust as it cools, which is the whole point of a drizzle cake."""),
     ("https://oakford-echo.example/news/2019/04/new-footbridge-opens-over-the-mill-stream", "2019-04-11T07:05:19Z", """\
-New footbridge opens over the mill stream
 Walkers in Oakford can once again cross the mill stream without a detour of almost a mile.
 The timber footbridge, which replaces one washed away in the floods two winters ago, opened on Tuesday morning.
 Councillor Ruth Amberley cut the ribbon in front of about forty residents and pupils from the primary school.
@@ -41,21 +39,18 @@ The bridge cost the parish council just over ninety thousand pounds, most of it 
 "People have been asking for this every week since the old one went," said Ms Amberley.
 The path along the stream will stay closed at the northern end until the new handrail is fitted next month."""),
     ("https://oakford-echo.example/news/2019/03/library-extends-saturday-opening", "2019-03-21T18:22:51Z", """\
-Library extends Saturday opening hours
 Oakford Library will stay open until five o'clock on Saturdays from the first of April.
 The change follows a survey in which more than three hundred readers asked for longer weekend hours.
 The extra time will be covered by volunteers from the Friends of Oakford Library, who will also run a children's reading hour.
 Head librarian Tomas Greer said the library had seen its busiest winter for a decade.
 Visitors can still return books at any time through the drop box beside the main door."""),
     ("https://harbour-gazette.example/news/lifeboat-crew-rescue-two-kayakers", "2019-02-27T11:48:36Z", """\
-Lifeboat crew rescue two kayakers off Gull Point
 Two kayakers were brought ashore by the Port Wenlow lifeboat on Sunday afternoon after being caught by a strong offshore wind.
 The crew launched at a quarter past two and found the pair clinging to one of their boats about a mile from Gull Point.
 Both were cold but unhurt, and they were checked by paramedics on the slipway.
 The lifeboat station reminds everyone going on the water to check the forecast and to carry a way of calling for help.
 This was the crew's eleventh call-out of the year so far."""),
     ("https://gearcheck-reviews.example/kitchen/stovetop-espresso-maker-review", "2019-01-30T20:14:09Z", """\
-Brewmark Classic stovetop espresso maker review
 The Brewmark Classic is a six-cup aluminium moka pot that sells for around thirty dollars.
 We used it every morning for a month on gas and electric hobs to see how it holds up.
 The coffee is strong and full-bodied, closer to espresso than anything a drip machine makes.
@@ -63,7 +58,6 @@ The handle stays cool enough to hold, although the lid knob gets hot after a few
 Cleaning is simple: rinse each part in warm water and let it dry before putting it back together.
 If you want a cheap way to make rich coffee at home, this pot is easy to recommend."""),
     ("https://riverside-bakery.example/shop/seeded-rye-loaf", "2019-04-02T08:30:00Z", """\
-Seeded Rye Loaf
 Our seeded rye is made with a sourdough starter we have kept going since the bakery opened.
 Each loaf weighs about 800 grams and is packed with sunflower, pumpkin and linseed.
 It is dense, moist and keeps well for up to a week when wrapped in a cloth.
@@ -71,7 +65,6 @@ Slice it thinly and toast it, or serve it with smoked fish and soft cheese.
 Loaves are baked on Tuesdays, Thursdays and Saturdays and can be reserved by phone.
 Ingredients: rye flour, water, seeds, salt and sourdough culture. Contains no added yeast."""),
     ("https://fixit-at-home.example/guides/how-to-bleed-a-radiator", "2019-01-14T13:02:27Z", """\
-How to bleed a radiator
 If the top of a radiator stays cold while the bottom is warm, air is trapped inside and it needs bleeding.
 First turn the heating off and let the radiators cool, because the water inside can be very hot.
 Find the small valve at the top corner of the radiator and hold a cloth underneath it.
@@ -79,7 +72,6 @@ Turn the valve anticlockwise with a radiator key, about a quarter of a turn, unt
 As soon as water starts to drip, close the valve again.
 Check the pressure gauge on your boiler afterwards and top it up if it has fallen below one bar."""),
     ("https://fixit-at-home.example/guides/fixing-a-dripping-tap", "2019-02-05T10:55:12Z", """\
-Fixing a dripping tap
 A tap that drips once a second wastes thousands of litres of water a year, and the fix is usually cheap.
 Turn off the water supply to the tap using the isolating valve under the sink.
 Open the tap to drain any water left in the pipe, then put the plug in so that small parts cannot fall down the drain.
@@ -87,7 +79,6 @@ Remove the tap head and unscrew the valve to reach the worn washer or ceramic ca
 Take the old part to a hardware shop so that you can buy an exact match.
 Fit the new part, put the tap back together and turn the water on slowly."""),
     ("https://greenfinger-diaries.example/2019/03/planting-early-potatoes", "2019-03-28T16:37:45Z", """\
-Planting early potatoes
 The soil in the top bed finally felt warm enough this weekend, so the early potatoes went in.
 I had left the seed potatoes in egg boxes on the kitchen windowsill for four weeks to sprout.
 Each one went into a trench about fifteen centimetres deep, with the shoots pointing upwards.
@@ -95,7 +86,6 @@ I space them thirty centimetres apart, with the rows a little more than half a m
 When the leaves appear I will draw soil up around them to protect them from any late frost.
 With luck we will be eating new potatoes with butter and mint by the end of June."""),
     ("https://greenfinger-diaries.example/2019/04/saving-tomato-seeds", "2019-04-20T19:03:31Z", """\
-Saving tomato seeds
 Saving seed from your own tomatoes costs nothing and gives you plants suited to your garden.
 Choose a ripe fruit from a healthy plant of a variety that is not a hybrid.
 Scoop the seeds and their jelly into a jar, add a splash of water and leave it on a windowsill for three days.
@@ -103,7 +93,6 @@ A layer of mould will form on top, which sounds unpleasant but helps remove the 
 Rinse the seeds in a sieve, spread them on a plate and let them dry completely.
 Store them in a labelled paper envelope in a cool, dry drawer until spring."""),
     ("https://trailhead-notes.example/walks/ridge-loop-from-kestrel-farm", "2019-04-07T06:50:58Z", """\
-The ridge loop from Kestrel Farm
 This circular walk is about eleven kilometres long and takes most people four hours.
 Park in the small lay-by opposite Kestrel Farm and follow the bridleway uphill past the old barn.
 The climb is steady rather than steep, and the views open out after the second gate.
@@ -111,7 +100,6 @@ Keep the wall on your left along the ridge until you reach the stone cairn at th
 The descent follows a stony track that can be slippery after rain, so good boots are worth it.
 There is a tea room in the village at the end, which is open every day except Monday."""),
     ("https://quietcode.example/blog/why-we-write-tests-first", "2019-03-09T22:17:40Z", """\
-Why we write tests first
 When our team started writing tests before code, the first week felt slow and awkward.
 A test written first forces you to decide what a function should do before you decide how it does it.
 It also tells you when you are finished, which is surprisingly hard to know otherwise.
@@ -119,7 +107,6 @@ We found that the functions we wrote this way were smaller and easier to change 
 The habit does not suit every problem, and exploratory work is often better done without it.
 For the core of a product that many people depend on, though, we would not go back."""),
     ("https://quietcode.example/blog/reading-stack-traces", "2019-02-16T14:26:03Z", """\
-How to read a stack trace without panicking
 A stack trace looks intimidating, but it is simply a list of the calls that were active when something went wrong.
 Start at the line that names the error, because it usually says in plain words what failed.
 Then look for the first frame that points into your own code rather than a library.
@@ -127,7 +114,6 @@ That frame is where your program handed the library something it did not expect.
 Read the values involved at that point, and the cause is often obvious.
 With practice you will spend less time staring at traces and more time fixing the real problem."""),
     ("https://pawprint-vets.example/advice/caring-for-an-older-dog", "2019-01-22T09:41:15Z", """\
-Caring for an older dog
 Most dogs are considered seniors from about seven years of age, and larger breeds a little earlier.
 Older dogs often sleep more and may be slower on walks, which is normal.
 Shorter and more frequent walks are kinder to stiff joints than one long outing.
@@ -135,7 +121,6 @@ Watch for changes in drinking, appetite or weight, and tell your vet if you noti
 A soft bed away from draughts and a non-slip mat on smooth floors can make a big difference.
 We recommend a health check every six months for dogs in their later years."""),
     ("https://westfield-primary.example/news/spring-term-sports-day", "2019-03-15T12:00:00Z", """\
-Spring term sports day
 Thank you to all the families who came to cheer on our pupils at sports day last Friday.
 The weather held, and every child took part in at least three events.
 Blue team won the relay by a whisker, and Green team took the overall trophy.
@@ -143,7 +128,6 @@ Year Six ran the refreshment stall and raised one hundred and twelve pounds for 
 Photographs will be shared on the parents' noticeboard next week.
 Please check that any lost jumpers are collected from the office before the Easter holidays."""),
     ("https://linden-cycles.example/products/city-commuter-hybrid", "2019-04-09T17:25:38Z", """\
-City Commuter hybrid bike
 The City Commuter is a light hybrid bike built for daily rides on roads and towpaths.
 It has an aluminium frame, an eight-speed hub gear and hydraulic disc brakes that work well in the wet.
 Mudguards, a rear rack and dynamo lights come fitted, so it is ready to ride from the day you buy it.
@@ -151,7 +135,6 @@ The bike is available in three frame sizes, and our staff will help you choose t
 Every bike we sell comes with a free safety check after the first six weeks.
 Price includes assembly and delivery within ten miles of the shop."""),
     ("https://moneysense-weekly.example/articles/building-an-emergency-fund", "2019-02-11T08:15:27Z", """\
-Building an emergency fund, one month at a time
 An emergency fund is money set aside for surprises, such as a broken boiler or a sudden gap between jobs.
 Many advisers suggest saving enough to cover three months of essential spending.
 That can feel out of reach, so start with a smaller goal, such as one month, and build from there.
@@ -159,7 +142,6 @@ Set up a standing order that moves a fixed amount into a separate savings accoun
 Keep the account easy to reach but not linked to your everyday card, so that you are not tempted to dip into it.
 Once the fund is in place, you will find unexpected bills far less frightening."""),
     ("https://oakford-library.example/events/family-history-workshop", "2019-04-16T10:30:10Z", """\
-Family history workshop
 Have you ever wondered where your great-grandparents lived or what work they did?
 Join local historian Margaret Voss for a friendly introduction to researching your family tree.
 She will show how to use census returns, parish registers and old newspapers, many of which are free to search in the library.
@@ -167,7 +149,6 @@ Bring any names, dates or photographs you already have, however few.
 The workshop runs from two until four o'clock on the last Saturday of the month.
 Places are free but limited to twenty, so please book at the front desk."""),
     ("https://harbour-gazette.example/whats-on/summer-regatta-returns", "2019-04-24T13:44:52Z", """\
-Summer regatta returns to Port Wenlow
 The Port Wenlow regatta will return this August after a two-year break, the organisers have confirmed.
 Races for dinghies, rowing gigs and children's rafts will run over the bank holiday weekend.
 The harbour wall will host food stalls, a brass band and a sandcastle competition.
@@ -180,11 +161,11 @@ Anyone interested can sign up at the harbour office, which is open every weekday
 DUPLICATES = [
     ("https://coastal-news-network.example/2019/03/01/lifeboat-crew-rescue-two-kayakers", "2019-03-01T04:12:00Z",
      "https://harbour-gazette.example/news/lifeboat-crew-rescue-two-kayakers",
-     lambda text: text.replace("Lifeboat crew rescue two kayakers off Gull Point",
-                            "LIFEBOAT CREW RESCUE TWO KAYAKERS OFF GULL POINT").replace(". ", ".  ")),
+     lambda text: text.replace("Two kayakers were brought ashore",
+                            "TWO KAYAKERS WERE BROUGHT ASHORE").replace(". ", ".  ")),
     ("https://recipe-mirror.example/c/crumbs-and-kettle/weeknight-lentil-soup", "2019-04-22T23:59:59Z",
      "https://crumbs-and-kettle.example/recipes/weeknight-lentil-soup",
-     lambda text: text.replace("Weeknight Lentil Soup", "WEEKNIGHT  LENTIL\tSOUP")),
+     lambda text: text.replace("This is the soup I make", "THIS IS THE  SOUP\tI MAKE")),
     ("https://oakford-echo.example/print/library-extends-saturday-opening", "2019-03-22T06:01:44Z",
      "https://oakford-echo.example/news/2019/03/library-extends-saturday-opening",
      lambda text: text.lower().replace("\n", " \n  ")),
@@ -234,7 +215,7 @@ If a program refuses to start after you edit its config, the file most likely ha
 A good editor will highlight the mistake for you before you save."""),
     ("https://gearcheck-reviews.example/kitchen/best-toasters-2019", "2019-01-05T05:05:05Z", """\
 Sorry, this page could not be found.
-It may have been moved or deleted. Try the search box above."""),
+Try the search box at the top of the page to find what you were looking for."""),
     ("https://westfield-primary.example/newsletter/april", "2019-04-26T16:00:00Z", """\
 April newsletter
 Dates for your diary
