@@ -12,7 +12,7 @@ from pathlib import Path
 from llama_data import manifest, mixture, samples
 
 DEMO_VOCAB = 2000  # the sample is ~100 KB of text: far too little for LLaMA's 32,000 pieces
-STAGES = 8
+STAGES = 9
 # ~14 epochs of the sample's ~36k tokens, 20-30 s on two cores: validation bits per byte fall
 # until about there, and rise again as the tiny model starts to memorise so small a sample.
 DEMO_TRAIN_TOKENS = 500_000
@@ -41,24 +41,25 @@ def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
     print(manifest.render(output, manifest.load(output)))
 
     _commoncrawl(output, dumps, beam_args)
+    _c4(output, beam_args)
 
-    _stage(5, f"tokenizer: SentencePiece BPE with LLaMA's spec, {DEMO_VOCAB} pieces "
+    _stage(6, f"tokenizer: SentencePiece BPE with LLaMA's spec, {DEMO_VOCAB} pieces "
               f"(LLaMA has 32,000; the demo sample is too small for that)")
     train_tokenizer.train(output, mixture.load_weights("table1"), vocab_size=DEMO_VOCAB,
                 sample_bytes=10 * 2**20)
 
-    _stage(6, "tokens: every shard encoded into uint16 token shards")
+    _stage(7, "tokens: every shard encoded into uint16 token shards")
     release = encode.encode_release(output)
     tokens = {source: e.tokens["tokens"] for source, e in release.sources.items()}
     available = sum(tokens.values())
 
-    _stage(7, "mix: the demo's sources in proportion to their tokens (Table 1's 67% CommonCrawl "
+    _stage(8, "mix: the demo's sources in proportion to their tokens (Table 1's 67% CommonCrawl "
               "would repeat the sample's few pages ~80 times), all repeated for the short run")
     plan = mixture.plan_for(DEMO_TRAIN_TOKENS, {s: n / available for s, n in tokens.items()},
                             output, {}, max_epochs=math.ceil(DEMO_TRAIN_TOKENS / available))
     print(mixture.render(plan))
 
-    _stage(8, "train: a tiny LLaMA on the release's mixture (CPU, half a minute)")
+    _stage(9, "train: a tiny LLaMA on the release's mixture (CPU, half a minute)")
     run = Path(output) / "runs" / "demo-tiny"
     train(TrainConfig(release=output, output=str(run), preset="tiny", tokens=plan.total_tokens,
                       seq_len=128,
@@ -75,7 +76,6 @@ def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
         print(f"{source:<16}{start:>10.3f}{end:>10.3f}")
     print(f"\ndemo release written to {output} in {time.monotonic() - started:.0f}s; "
           f"see it again with: llama-data inspect {output}")
-
 
 
 def _commoncrawl(output: str, dumps: Sequence[str], beam_args: Sequence[str]) -> None:
@@ -112,4 +112,15 @@ def _commoncrawl(output: str, dumps: Sequence[str], beam_args: Sequence[str]) ->
     _stage(4, "commoncrawl: line dedup, language ID (English), perplexity buckets (head + "
               "middle), reference classifier (Apache Beam)")
     commoncrawl.run(dataclasses.replace(cc, ref_model=str(models / "ref" / "en.bin")), beam_args)
+    print(manifest.render(output, manifest.load(output)))
+
+
+def _c4(output: str, beam_args: Sequence[str]) -> None:
+    """LLaMA's steps on the released C4 (its own rules already applied): stage 5."""
+    from llama_data.pipelines import c4
+    from llama_data.pipelines.config import C4Config
+
+    _stage(5, "c4: the released format's sample, exact document dedup and language ID "
+              "(English) (Apache Beam)")
+    c4.run(C4Config(input=[str(samples.c4_sample())], output=output), beam_args)
     print(manifest.render(output, manifest.load(output)))

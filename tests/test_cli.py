@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import IN_PROCESS, MARKUP_REMNANTS, count_articles, dump_xml, page_xml, prose, write
@@ -160,7 +163,9 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     assert release.tokenizer["vocab_size"] < 32_000 and "32,000" in err
     assert release.sources["wikipedia"].tokens["documents"] == len(docs)
     plan = json.loads((tmp_path / "demo" / "mixture.json").read_text())
-    assert [s["source"] for s in plan["sources"]] == ["commoncrawl", "wikipedia"]
+    assert sorted(s["source"] for s in plan["sources"]) == ["c4", "commoncrawl", "wikipedia"]
+    assert release.tokenizer["sample"]["per_source_bytes"]["c4"] > 0
+    _check_demo_c4(tmp_path / "demo", release, out)
 
     cc = release.sources["commoncrawl"]
     cc.funnel.check()
@@ -179,6 +184,28 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     start, end = evaluated[0]["val"]["wikipedia"]["bpb"], evaluated[-1]["val"]["wikipedia"]["bpb"]
     assert end < start - 0.3  # the tiny model learned from the release
     assert "validation bits per byte" in out and f"{end:.3f}" in out
+
+
+def _check_demo_c4(demo: Path, release: manifest.Manifest, out: str) -> None:
+    """The C4 stage against the sample read here: a duplicate is a page whose text repeats once
+    case, digits and spacing are set aside; a page in another language has its language as the
+    first segment of its URL path (the sample's README)."""
+    with gzip.open(samples.c4_sample(), "rt", encoding="utf-8") as f:
+        pages = [json.loads(line) for line in f]
+    texts = {" ".join(re.sub(r"[0-9]", "0", p["text"].lower()).split()) for p in pages}
+    foreign = [p for p in pages if re.match(r"/(?!en/)[a-z]{2}/", urlsplit(p["url"]).path)]
+    duplicates = len(pages) - len(texts)
+    assert duplicates >= 3 and len(foreign) >= 3
+
+    c4 = release.sources["c4"]
+    c4.funnel.check()
+    assert c4.funnel.read == len(pages) and not c4.funnel.unreadable
+    assert c4.funnel.dropped.get("exact_dedup:duplicate") == duplicates
+    assert sum(n for r, n in c4.funnel.dropped.items() if r.startswith("language:")) == len(foreign)
+    assert c4.funnel.kept == len(pages) - duplicates - len(foreign)
+    kept = [d for s in c4.shards for d in read_shard(str(demo / "c4" / s.name))]
+    assert len(kept) == c4.funnel.kept and all(d.lang == "en" and d.url for d in kept)
+    assert c4.tokens["documents"] == len(kept) and "c4: funnel" in out
 
 
 def test_mix_prints_table1_for_1_4t_and_its_json(capsys, tmp_path, monkeypatch):

@@ -14,3 +14,9 @@ def commoncrawl_sample() -> Path:
     """The sample's Common Crawl WET file (uncompressed): pages cited by the English Wikipedia
     sample, random web pages and pages in other languages."""
     return SAMPLES_DIR / "commoncrawl" / "CC-DEMO-sample.warc.wet"
+
+
+def c4_sample() -> Path:
+    """The sample's released-C4 file (JSON lines, gzipped): ordinary English pages, exact
+    duplicates, pages in other languages and pages that C4's own rules act on."""
+    return SAMPLES_DIR / "c4" / "c4-demo.00000-of-00001.json.gz"
