@@ -91,6 +91,21 @@ def copies(pages: list[dict], total: int) -> list[dict]:
     return out
 
 
+# Pages written for this bench, one per documented rule difference the real pages may not meet:
+# five plain sentences, then the line under test.
+FILLER = "\n".join(f"This plain line number {w} has enough words to pass every rule."
+                   for w in ("one", "two", "three", "four", "five"))
+PROBES = {
+    "line ending in a single quote": f"{FILLER}\nShe told us the verdict was simply 'fine'",
+    "citations counted as words": f"{FILLER}\n[1] [2] [3] Three words left.",
+    "citation opening the first line": f"[4] A marker opens this line of the page.\n{FILLER}",
+    "three- and four-word lines": f"{FILLER}\nOnly four words here.\nThree words here.",
+    "four sentences": FILLER.rsplit("\n", 1)[0],
+    "bad word in a kept line": f"{FILLER}\nThis line says a bad word: shit, then ends.",
+    "bad word in a dropped line": f"{FILLER}\nshit",
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # The two sides
 
@@ -191,6 +206,13 @@ def agreement(pages: list[dict], variant: str, examples: int) -> dict:
                         sorted(classes.items(), key=lambda kv: -len(kv[1]))}}
 
 
+def print_agreement(variant: str, label: str, result: dict) -> None:
+    print(f"\n  datatrove {variant}, {label}: {result['agree']}/{result['pages']} agree "
+          f"({100 * result['agree'] / result['pages']:.1f}%)")
+    for key, (count, urls) in result["classes"].items():
+        print(f"    {count:5d}  {key:70s} e.g. {' '.join(urls)}")
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. Speed
 
@@ -271,12 +293,11 @@ def main() -> None:
     pages = base_pages()
     print(f"pages: {len(pages) - 1000} from {len(WARCS)} WET/WARC files + 1000 released C4")
     print("\n1. Agreement, page by page (kept/dropped; cleaned text where both keep)")
+    probes = [{"url": f"probe: {name}", "text": text} for name, text in PROBES.items()]
     for variant in ("defaults", "reference constants", "reference constants + Punkt"):
-        result = agreement(pages, variant, args.examples)
-        print(f"\n  datatrove {variant}: {result['agree']}/{result['pages']} pages agree "
-              f"({100 * result['agree'] / result['pages']:.1f}%)")
-        for key, (count, urls) in result["classes"].items():
-            print(f"    {count:5d}  {key:70s} e.g. {' '.join(urls)}")
+        for label, group in (("pages", pages), ("probes", probes)):
+            shown = args.examples if label == "pages" else len(probes)
+            print_agreement(variant, label, agreement(group, variant, shown))
 
     data = work / "pages.jsonl.gz"
     with gzip.open(data, "wt", encoding="utf-8") as f:
