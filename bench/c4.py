@@ -13,7 +13,9 @@ as ``llama_data/data/badwords/en.txt``, so it is placed in a private datatrove a
    differences of the rules, datatrove is also run (a) with TFDS's constants
    (``min_num_sentences=3``, ``min_words_per_line=5``, ``c4_utils`` lines 41-54) and (b) with
    those and our sentence splitter (Punkt's English model, handed to datatrove as a
-   ``WordTokenizer``); what differs after (b) is rule text, explained in BENCHMARKS.md.
+   ``WordTokenizer``); what differs after (b) is rule text, explained in BENCHMARKS.md. The same
+   is done for pages written for the bench (``PROBES``), one per difference of rule text that
+   the real pages may not meet.
 2. Speed: the pages repeated to ``--pages`` distinct pages (copy k glues a word of letters to the
    front of each line's first word, so no line repeats and no line's word count changes), each
    side in its own fresh process on the same input file, pairs in alternating order; CPU time of
