@@ -2,7 +2,7 @@
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench bench-train bench-commoncrawl clean
+.PHONY: setup demo test bench bench-train bench-commoncrawl bench-c4 clean
 
 setup:
 	scripts/setup.sh
@@ -23,6 +23,10 @@ bench-commoncrawl:
 	scripts/setup.sh bench
 	$(VENV)/bin/python bench/commoncrawl.py
 	$(VENV)/bin/python bench/html_extract.py
+
+bench-c4:
+	scripts/setup.sh bench
+	$(VENV)/bin/python bench/c4.py
 
 bench-train:
 	scripts/setup.sh bench
