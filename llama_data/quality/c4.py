@@ -245,6 +245,7 @@ def clean_page_steps() -> list[Step]:
         LineRule("c4_javascript", drop_javascript),
         PageRule("c4_curly_brace", "curly_brace", has_curly_brace),
         LineRule("c4_policy", drop_policy),
+        StripPage(),
         MinSentences(),
     ]
 
@@ -253,6 +254,20 @@ def c4_steps(badwords: BadWords | None = None) -> list[Step]:
     """C4's rules in the reference's order (``clean_page``, then the bad-words filter, which the
     reference applies after its line dedup and language ID; a pipeline may move it there)."""
     return [*clean_page_steps(), badwords if badwords is not None else BadWords.for_language("en")]
+
+
+@dataclasses.dataclass(frozen=True)
+class StripPage:
+    """The page stripped once its lines are chosen: ``clean_page`` returns
+    ``"\n".join(valid_lines).strip()``. A line that opened with a citation marker keeps the
+    space the marker leaves until here (stripping between line rules would let ``done. [1]``
+    pass as ``done.``, which the reference drops)."""
+
+    name: str = "c4_strip"
+
+    def map(self, doc: Document) -> Document:
+        text = doc.text.strip()
+        return doc if text == doc.text else doc.replace(text=text)
 
 
 # ---------------------------------------------------------------------------------------------
