@@ -262,6 +262,32 @@ def spread(values: list[float]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def whole_job(work: Path, base: int, workers: int) -> dict[int, dict]:
+    """``llama-data prepare c4 --from commoncrawl`` as users run it, on WET files of ``base`` and
+    4 x ``base`` pages (bench/commoncrawl.py's: the C4 pages and tagged copies): CPU seconds of
+    every process of the job and the peak memory of its process tree (bench/commoncrawl.py's
+    measurement, ``--shard-size 4MiB`` so that a bucket is one shard at any size)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from commoncrawl import build_wets, run_measured
+
+    from llama_data import manifest
+
+    mode = "multi_processing" if workers > 1 else "in_memory"
+    runs = {}
+    for factor in (1, 4):
+        folder, release = work / f"job-wet-{factor}x", work / f"job-release-{factor}x"
+        build_wets(folder, base * factor, 2 * factor)
+        result = run_measured([
+            str(Path(sys.executable).parent / "llama-data"), "-q", "prepare", "c4", "--from",
+            "commoncrawl", "--input", f"{folder}/*.warc.wet.gz", "--output", str(release),
+            "--shard-size", "4MiB", f"--direct_num_workers={workers}",
+            f"--direct_running_mode={mode}"])
+        entry = manifest.load(str(release)).sources["c4"]
+        entry.funnel.check()
+        runs[factor] = {**result, "read": entry.funnel.read, "kept": entry.funnel.kept}
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=20_000,
@@ -270,6 +296,11 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=1,
                         help="example URLs per disagreement class (default %(default)s)")
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--job-pages", type=int, default=5_000,
+                        help="pages of the whole job's 1x input, run at 1x and 4x "
+                             "(default %(default)s)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="the whole job's worker processes (default: the cores)")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -320,6 +351,15 @@ def main() -> None:
     print(f"\n  ours / datatrove, pages per CPU-second: median {median:.2f}x over {args.pairs} "
           f"pair(s) ({spread(ratios)}); target {TARGET}x: "
           f"{'met' if median >= TARGET else 'NOT met'}")
+    print(f"\n3. The whole job, `llama-data prepare c4 --from commoncrawl`, {args.workers} "
+          "worker(s), all its processes")
+    print(f"  {'input':>5} {'pages':>7} {'kept':>7} {'CPU s':>8} {'pages/CPU-s':>12} "
+          f"{'peak MB':>8}")
+    jobs = whole_job(work, args.job_pages, args.workers)
+    for factor, r in jobs.items():
+        print(f"  {factor:4d}x {r['read']:7d} {r['kept']:7d} {r['cpu']:8.1f} "
+              f"{r['read'] / r['cpu']:12.0f} {r['peak_mb']:8.0f}")
+    print(f"\n  peak memory 1x -> 4x: {jobs[4]['peak_mb'] - jobs[1]['peak_mb']:+.0f} MB")
     if not args.work:
         shutil.rmtree(work)
 
