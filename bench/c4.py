@@ -43,6 +43,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the CommonCrawl bench's helpers
+from commoncrawl import tag
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 C4_SAMPLE = CORPUS / "c4" / "c4-sample.00000-of-00001.json.gz"
@@ -68,13 +71,6 @@ def base_pages() -> list[dict]:
     return pages
 
 
-def tag(n: int) -> str:
-    """A word of letters per number."""
-    letters, n = "", n + 26
-    while n:
-        n, r = divmod(n, 26)
-        letters = "abcdefghijklmnopqrstuvwxyz"[r] + letters
-    return letters
 
 
 FIRST_WORD = re.compile(r"^(\s*)(?=\S)", re.MULTILINE)
@@ -267,7 +263,6 @@ def whole_job(work: Path, base: int, workers: int) -> dict[int, dict]:
     4 x ``base`` pages (bench/commoncrawl.py's: the C4 pages and tagged copies): CPU seconds of
     every process of the job and the peak memory of its process tree (bench/commoncrawl.py's
     measurement, ``--shard-size 4MiB`` so that a bucket is one shard at any size)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from commoncrawl import build_wets, run_measured
 
     from llama_data import manifest

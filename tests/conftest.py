@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ WIKI_CORPUS = CORPUS / "wikipedia"
 
 # A pipeline in one process: fast to start, for tests that are not about parallelism.
 IN_PROCESS = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
+TWO_WORKERS = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
 
 
 @pytest.fixture(scope="session")
@@ -201,4 +203,29 @@ def ref_model(reference_pages, tmp_path_factory) -> str:
     examples = select_examples({normalize_url(u) for u in urls}, lambda: pages)
     path = tmp_path_factory.mktemp("ref") / "ref.bin"
     train_reference_classifier(examples, path, TrainingParams(dim=16, bucket=2**16))
+    return str(path)
+
+
+def word(n: int) -> str:
+    """A word of letters per number, no digit (CCNet's normalisation maps digits to 0)."""
+    letters, n = "", n + 26
+    while n:
+        n, r = divmod(n, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[r] + letters
+    return letters
+
+
+def wet_record(url: str, text: str) -> bytes:
+    """One WET ``conversion`` record, gzipped on its own as in CommonCrawl's WET files."""
+    payload = text.encode("utf-8")
+    head = "\r\n".join([
+        "WARC/1.0", "WARC-Type: conversion", f"WARC-Target-URI: {url}",
+        "WARC-Date: 2024-05-01T00:00:00Z",
+        f"WARC-Record-ID: <urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}>",
+        "Content-Type: text/plain", f"Content-Length: {len(payload)}", "", ""])
+    return gzip.compress(head.encode() + payload + b"\r\n\r\n", mtime=0)
+
+
+def write_wet(path: Path, pages: dict[str, str]) -> str:
+    path.write_bytes(b"".join(wet_record(url, text) for url, text in pages.items()))
     return str(path)

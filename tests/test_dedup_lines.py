@@ -4,10 +4,8 @@ the real reader, against a brute-force oracle that holds every document in one d
 from __future__ import annotations
 
 import collections
-import gzip
 import json
 import sys
-import uuid
 from pathlib import Path
 
 import apache_beam as beam
@@ -15,6 +13,7 @@ import pytest
 from apache_beam.internal.cloudpickle import cloudpickle
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
+from conftest import wet_record, word
 
 from llama_data.document import Document
 from llama_data.pipelines.common import ReadFn
@@ -36,23 +35,8 @@ ACROSS = "Read our newsletter about the river valley."  # files 0 and 2 only
 REPEAT = "Back to top"  # twice in one page only
 
 
-def word(n: int) -> str:
-    """A word per number, with no digit (digits normalise to 0 and would collide)."""
-    letters, n = "", n + 26
-    while n:
-        n, r = divmod(n, 26)
-        letters = "abcdefghijklmnopqrstuvwxyz"[r] + letters
-    return letters
 
 
-def wet_record(url: str, text: str) -> bytes:
-    payload = text.encode("utf-8")
-    head = "\r\n".join([
-        "WARC/1.0", "WARC-Type: conversion", f"WARC-Target-URI: {url}",
-        "WARC-Date: 2024-05-01T00:00:00Z",
-        f"WARC-Record-ID: <urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}>",
-        "Content-Type: text/plain", f"Content-Length: {len(payload)}", "", ""])
-    return gzip.compress(head.encode() + payload + b"\r\n\r\n", mtime=0)
 
 
 def page(f: int, p: int) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import uuid
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, IN_PROCESS
+from conftest import CORPUS, IN_PROCESS, TWO_WORKERS, write_wet
 
 from llama_data.pipelines import commoncrawl
 from llama_data.pipelines.config import CommonCrawlConfig
@@ -17,21 +16,10 @@ from llama_data.shards import read_shard
 
 pytestmark = pytest.mark.slow
 BOILERPLATE = "Cookie policy | Privacy | Terms of use"
-TWO_WORKERS = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
 
 
-def wet_record(url: str, text: str) -> bytes:
-    payload = text.encode("utf-8")
-    head = "\r\n".join([
-        "WARC/1.0", "WARC-Type: conversion", f"WARC-Target-URI: {url}",
-        "WARC-Date: 2024-05-01T00:00:00Z", f"WARC-Record-ID: <urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}>",
-        "Content-Type: text/plain", f"Content-Length: {len(payload)}", "", ""])
-    return gzip.compress(head.encode() + payload + b"\r\n\r\n", mtime=0)
 
 
-def write_wet(path: Path, pages: dict[str, str]) -> str:
-    path.write_bytes(b"".join(wet_record(url, text) for url, text in pages.items()))
-    return str(path)
 
 
 ENGLISH = {
