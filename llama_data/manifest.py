@@ -1,6 +1,8 @@
 """The release manifest: per source its shards (with sha256), the funnel, config and versions.
 
-The funnel accounts for every input record: ``read = kept + dropped + unreadable``, each by reason.
+The funnel accounts for every input record: ``read = kept + dropped + unreadable + merged``, each
+by reason; ``merged`` counts records folded into another record that goes on (a StackExchange
+answer into its question's document).
 A reader reads exactly the shards an entry lists (``SourceEntry.shard_path``); how a source's
 entry and shards are swapped in together is :mod:`llama_data.release`'s protocol.
 """
@@ -36,31 +38,38 @@ LIBRARIES = ("apache-beam", "pyarrow", "datasets", "fsspec", "lxml", "mwparserfr
              "fasttext-numpy2", "kenlm", "sentencepiece", "datasketch", "torch", "numpy")
 
 
+FUNNEL_KINDS = ("dropped", "unreadable", "merged")  # counted by reason
+
+
 @dataclasses.dataclass
 class Funnel:
     read: int = 0
     kept: int = 0
     dropped: dict[str, int] = dataclasses.field(default_factory=dict)
     unreadable: dict[str, int] = dataclasses.field(default_factory=dict)
+    merged: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def accounted(self) -> int:
-        return self.kept + sum(self.dropped.values()) + sum(self.unreadable.values())
+        return (self.kept + sum(self.dropped.values()) + sum(self.unreadable.values())
+                + sum(self.merged.values()))
 
     def check(self) -> None:
         """Raise if a record went missing (or was counted twice) between reading and writing."""
         if self.accounted != self.read:
             raise ReleaseError(
                 f"funnel does not balance: read {self.read} != kept {self.kept} + dropped "
-                f"{sum(self.dropped.values())} + unreadable {sum(self.unreadable.values())}")
+                f"{sum(self.dropped.values())} + unreadable {sum(self.unreadable.values())} + "
+                f"merged {sum(self.merged.values())}")
 
     @classmethod
     def from_counts(cls, counts: Mapping[str, int]) -> Funnel:
-        """From flat counter names: ``read``, ``kept``, ``dropped/<reason>``, ``unreadable/<reason>``."""
+        """From flat counter names: ``read``, ``kept``, ``dropped/<reason>``,
+        ``unreadable/<reason>``, ``merged/<reason>``."""
         funnel = cls(read=counts.get("read", 0), kept=counts.get("kept", 0))
         for name, value in sorted(counts.items()):
             kind, _, reason = name.partition("/")
-            if kind in ("dropped", "unreadable") and value:
+            if kind in FUNNEL_KINDS and value:
                 getattr(funnel, kind)[reason] = value
         return funnel
 
@@ -69,7 +78,7 @@ def other_counts(counts: Mapping[str, int]) -> dict[str, int]:
     """The counters that are not the funnel's (read, kept, dropped/..., unreadable/...)."""
     funnel = ("read", "kept")
     return {name: value for name, value in sorted(counts.items())
-            if name not in funnel and not name.startswith(("dropped/", "unreadable/"))}
+            if name not in funnel and name.partition("/")[0] not in FUNNEL_KINDS}
 
 
 @dataclasses.dataclass
@@ -272,6 +281,7 @@ def render(release: str, manifest: Manifest) -> str:
         rows = [("read", "", e.funnel.read), ("kept", "", e.funnel.kept)]
         rows += [("dropped", r, n) for r, n in sorted(e.funnel.dropped.items())]
         rows += [("unreadable", r, n) for r, n in sorted(e.funnel.unreadable.items())]
+        rows += [("merged", r, n) for r, n in sorted(e.funnel.merged.items())]
         rows += [("counter", name, n) for name, n in e.counters.items()]
         lines += [f"  {kind:<12}{reason:<36}{n:>10}" for kind, reason, n in rows]
         lines += [f"  shard {s.name}  {s.documents} docs  {format_size(s.file_bytes)}  "

@@ -20,3 +20,15 @@ def c4_sample() -> Path:
     """The sample's released-C4 file (JSON lines, gzipped): ordinary English pages, exact
     duplicates, pages in other languages and pages that C4's own rules act on."""
     return SAMPLES_DIR / "c4" / "c4-demo.00000-of-00001.json.gz"
+
+
+def github_repositories() -> list[Path]:
+    """The sample's repository tarballs, as GitHub serves them: a small MIT-licensed project
+    (headers, a vendored copy, generated, minified and binary files) and one with no licence."""
+    return sorted((SAMPLES_DIR / "github").glob("*.tar.gz"))
+
+
+def stackexchange_posts() -> Path:
+    """The sample's extracted StackExchange dump of one site: its ``Posts.xml`` (questions,
+    answers whose scores sort wrongly as strings, a tag wiki, an orphaned answer)."""
+    return SAMPLES_DIR / "stackexchange" / "textcraft.example" / "Posts.xml"
