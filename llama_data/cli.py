@@ -15,7 +15,12 @@ from llama_data.config import add_dataclass_arguments, from_args, setting
 from llama_data.errors import LlamaDataError
 from llama_data.mixture import parse_count
 from llama_data.models import CATALOG, HOST, MIRROR_ENV
-from llama_data.pipelines.config import C4Config, CommonCrawlConfig, WikipediaConfig
+from llama_data.pipelines.config import (
+    C4Config,
+    CommonCrawlConfig,
+    StackExchangeConfig,
+    WikipediaConfig,
+)
 from llama_data.quality.perplexity import LM_ORDER, LM_VOCAB_SIZE, LMPLZ_MEMORY
 from llama_data.quality.reference import MIN_CHARS, TrainingParams
 from llama_data.remote import RETRY
@@ -123,6 +128,13 @@ PREPARE = {
                     "exact document dedup over the job (one copy kept), fastText language ID. "
                     "With --from commoncrawl: WET/WARC pages -> C4's rules (TFDS c4_utils), one "
                     "copy of each repeated cleaned line in the job, bad words, language ID."),
+    "stackexchange": SourceCommand(
+        StackExchangeConfig, help="StackExchange dump: per-site .7z archives or Posts.xml "
+                                  "(questions with their answers by score)",
+        description="The Internet Archive's StackExchange dump (per-site .7z archives, read as "
+                    "a stream, or extracted Posts.xml) -> one document per question: title, "
+                    "question, then its answers sorted by score (highest first), HTML turned "
+                    "into text. The 28 largest sites of the inputs unless --sites says which."),
 }
 
 

@@ -82,13 +82,15 @@ def open_input(path: str) -> Iterator[BinaryIO]:
             yield stream
 
 
-def expand_inputs(patterns: list[str], list_base: str | None = None) -> list[str]:
+def expand_inputs(patterns: list[str], list_base: str | None = None,
+                  folders: bool = False) -> list[str]:
     """Every file matched by ``patterns`` (globs, local or fsspec URLs), sorted, each once. With
     ``list_base``, a matched ``*.paths.gz`` (CommonCrawl's lists) stands for the files it names,
-    relative to ``list_base``."""
+    relative to ``list_base``. With ``folders``, a matched folder is an input too (a
+    repository)."""
     found: set[str] = set()
     for pattern in patterns:
-        for match in _matches(pattern):
+        for match in _matches(pattern, folders):
             if list_base is not None and match.endswith(".paths.gz"):
                 found.update(_listed(match, list_base))
             else:
@@ -96,12 +98,13 @@ def expand_inputs(patterns: list[str], list_base: str | None = None) -> list[str
     return sorted(found)
 
 
-def _matches(pattern: str) -> list[str]:
-    """The files ``pattern`` names. An HTTP(S) URL names itself: HTTP has no listing to glob."""
+def _matches(pattern: str, folders: bool = False) -> list[str]:
+    """The files (and folders) ``pattern`` names. An HTTP(S) URL names itself: HTTP has no
+    listing to glob."""
     if is_http(pattern):
         return [pattern]
     fs, _ = fsspec.core.url_to_fs(pattern)
-    matches = [m for m in fs.glob(pattern) if fs.isfile(m)]
+    matches = [m for m in fs.glob(pattern) if fs.isfile(m) or folders and fs.isdir(m)]
     if not matches:
         raise NoInputFiles(f"no input file matches {pattern!r}")
     local = "file" in ([fs.protocol] if isinstance(fs.protocol, str) else fs.protocol)

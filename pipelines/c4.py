@@ -70,7 +70,7 @@ from llama_data.sources.commoncrawl import WarcReader
 from . import common
 from .common import _Counter
 from .config import C4Config
-from .dedup import DOCUMENTS, DropExactDuplicates, ReadDeduplicated
+from .dedup import DOCUMENTS, DropExactDuplicates, deduplicated_read
 
 
 def language_id(languages: Collection[str] | None, threshold: float, model_path: str | None,
@@ -107,7 +107,7 @@ def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_T
         name=SOURCE,
         reader=C4Reader,
         steps=functools.partial(steps, languages, threshold, model_path, detector),
-        read=functools.partial(ReadDeduplicated, SOURCE, C4Reader, keep="first", unit=DOCUMENTS),
+        read=deduplicated_read(SOURCE, C4Reader, keep="first", unit=DOCUMENTS),
         spread=False,
     )
 
@@ -154,7 +154,7 @@ def commoncrawl_spec(languages: Collection[str] | None = ("en",),
         name=SOURCE,
         reader=reader,
         steps=functools.partial(commoncrawl_steps, languages, threshold, model_path, detector),
-        read=functools.partial(ReadDeduplicated, SOURCE, reader, keep="first",
+        read=deduplicated_read(SOURCE, reader, keep="first",
                                unit=CleanedLines(tuple(cleaning_steps()))),
         spread=False,
     )

@@ -58,7 +58,7 @@ log = logging.getLogger("llama_data.pipelines")
 DEFAULT_RUNNER = "FnApiRunner"
 PROGRESS_EVERY = 10_000  # records between progress lines while reading one input file
 # Uncompressed size of a compressed dump, per compressed byte (measured on Wikipedia dumps).
-EXPANSION = {".bz2": 5.0, ".gz": 4.0}
+EXPANSION = {".bz2": 5.0, ".gz": 4.0, ".xz": 5.0, ".7z": 5.0, ".tgz": 4.0, ".zip": 3.0}
 HTTP_SIZE_SAMPLE = 8  # remote files asked for their size when sizing the job
 
 Reader = Callable[[str], Iterable[Document | InputError]]
@@ -203,20 +203,26 @@ def bucket_of(doc_id: str, buckets: int) -> int:
     return sha1_int(doc_id) % buckets
 
 
+def document_id(doc: Document) -> str:
+    return doc.id
+
+
 class _SpillFn(beam.DoFn):
-    """A bundle's documents into one file per shard bucket, beside the shards; only the files'
-    names go through Beam's shuffle, so no worker holds more than a batch of documents."""
+    """A bundle's documents into one file per bucket (of ``key``, the id by default), beside the
+    shards; only the files' names go through Beam's shuffle, so no worker holds more than a
+    batch of documents."""
 
     BATCH = 64  # documents buffered per open bucket file
 
-    def __init__(self, directory: str, buckets: int):
-        self._directory, self._buckets = directory, buckets
+    def __init__(self, directory: str, buckets: int,
+                 key: Callable[[Document], str] = document_id):
+        self._directory, self._buckets, self._key = directory, buckets, key
 
     def start_bundle(self):
         self._open: dict[int, tuple[str, Any, DocumentWriter]] = {}
 
     def process(self, doc: Document):
-        bucket = bucket_of(doc.id, self._buckets)
+        bucket = bucket_of(self._key(doc), self._buckets)
         if bucket not in self._open:
             path = f"{self._directory}/{bucket:05d}-{uuid.uuid4().hex}{SUFFIX}"
             raw = fsspec.open(path, "wb", auto_mkdir=True).open()
@@ -297,9 +303,9 @@ class WriteReport(beam.PTransform):
 class SourceSpec:
     """What makes one source's pipeline: its name, how to read a file, and its steps.
 
-    ``read``, if any, replaces the plain read: given the job's inputs, a transform from their
-    paths to documents (main output ``docs``) and errors (``ReadFn.ERRORS``), each record counted
-    once as ReadFn counts it (CCNet's line dedup reads twice: the lines' hashes, then the
+    ``read``, if any, replaces the plain read: given the job's inputs and a scratch folder of
+    its run, a transform from their paths to documents (``docs``) and errors
+    (``ReadFn.ERRORS``), each record counted once as ReadFn counts it (CCNet's line dedup reads twice: the lines' hashes, then the
     documents without their duplicated lines). ``spread`` redistributes the documents read across
     workers (a shuffle of every document): for sources of a few large files; off where the
     inputs are many files, so that documents stream from their file to the shards."""
@@ -307,7 +313,7 @@ class SourceSpec:
     name: str
     reader: Reader
     steps: StepsFactory
-    read: Callable[[Sequence[str]], beam.PTransform] | None = None
+    read: Callable[[Sequence[str], str], beam.PTransform] | None = None
     spread: bool = True
     # A stage after the steps that needs every kept document at once (perplexity cut-offs from
     # the job's own distribution), given keep_rejects and a scratch folder to park documents in
@@ -335,8 +341,9 @@ def _expanded(path: str, size: int) -> float:
 
 
 def _size(path: str) -> int:
+    """A file's size, or a folder's (a repository): what its files add up to."""
     fs, fs_path = fsspec.core.url_to_fs(path)
-    return fs.size(fs_path)
+    return fs.du(fs_path) if fs.isdir(fs_path) else fs.size(fs_path)
 
 
 def _http_size(url: str) -> int | None:
@@ -358,9 +365,10 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], stag
     """The source's graph, writing only into ``staged`` (the release is touched at commit)."""
     staging = staged.root
     paths = pipeline | "Inputs" >> beam.Create(list(inputs))
-    read = paths | "Read" >> (spec.read(inputs) if spec.read is not None else beam.ParDo(
+    read = paths | "Read" >> (spec.read(inputs, f"{staging}/spill/read") if spec.read is not None
+                              else beam.ParDo(
         ReadFn(spec.name, spec.reader)).with_outputs(ReadFn.ERRORS, main="docs"))
-    docs = read.docs | "Spread" >> beam.Reshuffle() if spec.spread else read.docs
+    docs = read["docs"] | "Spread" >> beam.Reshuffle() if spec.spread else read["docs"]
     stepped = (docs
                | "Steps" >> beam.ParDo(ApplyStepsFn(spec.name, spec.steps, shared.Shared(),
                                                     keep_rejects)).with_outputs(

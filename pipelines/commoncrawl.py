@@ -41,7 +41,7 @@ from llama_data.sources.commoncrawl import SOURCE, WarcReader
 
 from . import common
 from .config import JOB, CommonCrawlConfig, group_size
-from .dedup import ReadDeduplicated
+from .dedup import deduplicated_read
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,7 +140,7 @@ def spec(languages: Collection[str] | None = ("en",), threshold: float = CCNET_T
         name=SOURCE,
         reader=reader,
         steps=functools.partial(steps, languages, threshold, model_path, perplexity, reference),
-        read=functools.partial(ReadDeduplicated, SOURCE, reader, keep=dedup_keep,
+        read=deduplicated_read(SOURCE, reader, keep=dedup_keep,
                                scope=dedup_scope),
         spread=False,
         finish=functools.partial(ComputedBuckets, perplexity.keep_buckets,

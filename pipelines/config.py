@@ -146,3 +146,17 @@ class C4Config(LanguageIdConfig):
         default_text="0.5, CCNet's, on released C4; with --from commoncrawl the reference's "
                      "langdetect 0.99, or for lid.176 0.30, calibrated against it")
 
+
+
+@dataclasses.dataclass(frozen=True)
+class StackExchangeConfig(PrepareConfig):
+    """Per-site ``.7z`` archives or extracted ``Posts.xml`` -> one document per question, its
+    answers joined and sorted by score."""
+
+    sites: tuple[str, ...] | None = setting(
+        None, "sites to read, comma-separated (e.g. math.stackexchange.com,stackoverflow.com)",
+        type=names, default_text="the --top-sites largest of the inputs")
+    top_sites: int = setting(28, "without --sites, read the N largest sites of the inputs (by "
+                                 "the size of their files; LLaMA took the 28 largest)")
+    max_expansion: float = setting(100.0, "refuse a .7z whose Posts.xml expands past this many "
+                                          "times the archive's size (a decompression bomb)")

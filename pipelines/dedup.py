@@ -251,3 +251,9 @@ class ReadDeduplicated(beam.PTransform):
         return paths | "ReadDeduplicated" >> beam.ParDo(
             _ReadWithoutDuplicatesFn(self._source, self._reader, self._groups, self._unit),
             beam.pvalue.AsDict(tables)).with_outputs(ReadFn.ERRORS, main="docs")
+
+
+def deduplicated_read(source: str, reader: Reader, keep: str = "none", scope: str = JOB,
+                      unit: Unit = LINES):
+    """A ``SourceSpec.read`` that reads through :class:`ReadDeduplicated`."""
+    return lambda inputs, _scratch: ReadDeduplicated(source, reader, inputs, keep, scope, unit)
