@@ -16,6 +16,7 @@ key's posts become.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,7 +58,7 @@ _ARCHIVE = re.compile(rf"^(?P<site>.+?)(?:-(?P<table>{'|'.join(TABLES)}))?\.7z$"
 _EXTRACTED = re.compile(r"^(?:(?P<site>.+)\.)?Posts\.xml(?:\.(?:bz2|gz))?$")
 # Top-level domains of the network's sites (stackexchange.com, stackoverflow.com, mathoverflow.net).
 _DOMAINS = ("com", "net")
-CHUNK = 1 << 20
+CHUNK = 1 << 16
 
 
 def site_of(path: str) -> str:
@@ -189,8 +190,14 @@ class PostsReader:
     def _rows(self, site: str) -> Iterator[Document | InputError]:
         parser = etree.XMLPullParser(events=("start", "end"), **SAFE_PARSER_ARGS)
         root = None
-        for chunk in self._chunks():
-            parser.feed(chunk)
+        for chunk in itertools.chain(self._chunks(), [None]):  # None: the end, close()
+            try:
+                parser.feed(chunk) if chunk is not None else parser.close()
+            except etree.XMLSyntaxError as e:
+                error = e
+            else:
+                error = None
+            # The rows parsed before an error in this chunk are kept.
             for event, el in parser.read_events():
                 if root is None:
                     root = el
@@ -201,12 +208,16 @@ class PostsReader:
                     el.clear()
                     while el.getprevious() is not None:
                         del root[0]
-        parser.close()
+            if error is not None:
+                raise error
 
     def _chunks(self) -> Iterator[bytes]:
         if not self.path.lower().endswith(".7z"):
             with open_input(self.path) as stream:
-                while chunk := stream.read(CHUNK):
+                # read1: what one step of decompression gives, so a truncated stream loses
+                # little of what precedes the damage
+                read = getattr(stream, "read1", stream.read)
+                while chunk := read(CHUNK):
                     yield chunk
             return
         limit = self.max_expansion * _file_size(self.path)
