@@ -277,7 +277,8 @@ def _document(row: Any, site: str) -> Document:
 
 
 def thread_key(doc: Document) -> tuple[str, int]:
-    """The key that puts an answer with its question: (site, the question's post id)."""
+    """The key that puts an answer with its question: (site, the question's post id); any other
+    post is keyed by its own id, so it stays alone (post ids are unique within a site)."""
     meta = doc.meta
     question = meta["parent_id"] if meta["post_type"] == "answer" else meta["post_id"]
     return meta["site"], question
