@@ -94,3 +94,14 @@ class ErrorBudgetExceeded(LlamaDataError):
 
 class EmptyResult(LlamaDataError):
     """A job that read records but kept none (and was not run with ``--allow-empty``)."""
+
+
+class DecompressionBomb(InputError):
+    reason = "expanded_size_over_limit"
+
+
+class NotPostsDump(InputError):
+    """A StackExchange input that holds no posts: an archive without ``Posts.xml`` (another table
+    of a site, e.g. ``stackoverflow.com-Comments.7z``) or a file name that names no site."""
+
+    reason = "not_a_posts_dump"

@@ -25,10 +25,10 @@ from llama_data.errors import (
     MalformedXML,
     TruncatedInput,
     UnknownLanguage,
-    UnsafeXML,
 )
 from llama_data.filters import FilterResult, MinWords, Step
 from llama_data.io import COMPRESSION_ERRORS, open_input
+from llama_data.sources.xml_safety import SAFE_PARSER_ARGS, refuse_dtd, xml_error
 from llama_data.text.wikitext import WikitextCleaner, is_redirect, reference_urls
 
 log = logging.getLogger("llama_data.sources.wikipedia")
@@ -81,18 +81,6 @@ def _local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _xml_error(path: str, error: etree.XMLSyntaxError) -> InputError:
-    line, column = error.position if error.position else (None, None)
-    position = f"line {line}, column {column}" if line else None
-    message = error.msg or str(error)
-    lowered = message.lower()
-    if "amplification" in lowered or "entity" in lowered:
-        return UnsafeXML(path, f"entity expansion refused: {message}", position)
-    if "encoding" in lowered or "utf-8" in lowered or "char" in lowered and "invalid" in lowered:
-        return InvalidEncoding(path, message, position)
-    return MalformedXML(path, message, position)
-
-
 class DumpReader:
     """Iterate one dump: a Document per page, or an :class:`InputError` for what cannot be read.
 
@@ -113,7 +101,7 @@ class DumpReader:
         except InputError as e:
             yield e
         except etree.XMLSyntaxError as e:
-            yield _xml_error(self.path, e)
+            yield xml_error(self.path, e)
         except UnicodeError as e:
             yield InvalidEncoding(self.path, str(e), self._after())
         except ValueError as e:  # a non-numeric namespace key in <siteinfo>
@@ -127,17 +115,12 @@ class DumpReader:
 
     def _pages(self) -> Iterator[Document | InputError]:
         with open_input(self.path) as stream:
-            parser = etree.iterparse(
-                stream, events=("start", "end"), resolve_entities=False, no_network=True,
-                load_dtd=False, huge_tree=True, remove_comments=True,
-            )
+            parser = etree.iterparse(stream, events=("start", "end"), **SAFE_PARSER_ARGS)
             root = None
             for event, el in parser:
                 if root is None:
                     root = el
-                    if el.getroottree().docinfo.internalDTD is not None:
-                        raise UnsafeXML(self.path, "a DTD is not allowed in a MediaWiki dump "
-                                        "(it can declare expanding or external entities)", "line 1")
+                    refuse_dtd(el, self.path, "a MediaWiki dump")
                     continue
                 if event != "end":
                     continue
