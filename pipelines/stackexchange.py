@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import apache_beam as beam
 
 from llama_data.document import Document
+from llama_data.errors import NoInputFiles
 from llama_data.filters import MinWords, Step
 from llama_data.io import expand_inputs
 from llama_data.manifest import SourceEntry
@@ -33,9 +34,11 @@ from llama_data.sources.stackexchange import (
     IsQuestion,
     PostsReader,
     RenderThread,
+    carries_posts,
     join_thread,
     largest_sites,
     site_of,
+    thread_key,
 )
 
 from . import common
@@ -43,15 +46,10 @@ from .common import ReadFn, _Counter, _SpillFn
 from .config import StackExchangeConfig
 
 
-def thread_key(doc: Document) -> str:
-    """The posts of one thread share a key: the question's id, an answer's parent id; any other
-    post is a thread of its own."""
-    meta = doc.meta
-    if meta["post_type"] == "question":
-        return f"{meta['site']}/{meta['post_id']}"
-    if meta["post_type"] == "answer" and meta.get("parent_id") is not None:
-        return f"{meta['site']}/{meta['parent_id']}"
-    return f"{meta['site']}/{meta['post_type']}/{meta['post_id']}"
+def thread_bucket_key(doc: Document) -> str:
+    """Where a post is spilled: by its thread (:func:`thread_key`), so a thread meets whole."""
+    site, post_id = thread_key(doc)
+    return f"{site}/{post_id}"
 
 
 class _JoinBucketFn(beam.DoFn):
@@ -63,7 +61,7 @@ class _JoinBucketFn(beam.DoFn):
 
     def process(self, element: tuple[int, Iterable[str]]) -> Iterator[Document]:
         _, paths = element
-        threads: dict[str, list[Document]] = defaultdict(list)
+        threads: dict[tuple[str, int], list[Document]] = defaultdict(list)
         for path in sorted(paths):
             for doc in read_shard(path):
                 threads[thread_key(doc)].append(doc)
@@ -87,7 +85,7 @@ class ReadThreads(beam.PTransform):
             ReadFn.ERRORS, main="docs")
         threads = (read["docs"]
                    | "SpillByThread" >> beam.ParDo(_SpillFn(self._spill, self._buckets,
-                                                            thread_key))
+                                                            thread_bucket_key))
                    | "GroupByBucket" >> beam.GroupByKey()
                    | "JoinThreads" >> beam.ParDo(_JoinBucketFn()))
         return {"docs": threads, ReadFn.ERRORS: read[ReadFn.ERRORS]}
@@ -108,8 +106,16 @@ def select_sites(inputs: Sequence[str], sites: Sequence[str] | None,
                  top: int) -> tuple[list[str], list[str]]:
     """The sites to read and their inputs: ``sites`` as given, else the ``top`` largest of the
     inputs (all of them when there are no more)."""
-    chosen = list(sites) if sites else largest_sites(inputs, top)
-    return chosen, [path for path in inputs if site_of(path) in set(chosen)]
+    posts = [path for path in inputs if carries_posts(path)]
+    if not posts:
+        raise NoInputFiles("no StackExchange posts dump among the inputs ('<site>.7z', "
+                           "'<site>-Posts.7z', '<site>/Posts.xml' or '<site>.Posts.xml')")
+    chosen = list(sites) if sites else largest_sites(posts, top)
+    missing = sorted(set(chosen) - {site_of(path) for path in posts})
+    if missing:
+        raise NoInputFiles(f"--sites names sites with no posts dump among the inputs: "
+                           f"{', '.join(missing)}")
+    return chosen, [path for path in posts if site_of(path) in set(chosen)]
 
 
 def run(config: StackExchangeConfig, beam_args: Sequence[str] = (),
