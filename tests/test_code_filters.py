@@ -229,6 +229,7 @@ def test_strip_header_records_removed_chars():
     ("a/b.py", "Python"), ("src/lib.rs", "Rust"), ("x.C", "C++"), ("x.c", "C"),
     ("cmd/main.go", "Go"), ("web/app.ts", "TypeScript"), ("Makefile", "Makefile"),
     ("docs/index.md", "Markdown"), ("x.unknownext", None), ("LICENSE", None),
+    (".bashrc", "Bash"), ("a/Dockerfile", "Docker"),
 ])
 def test_language(path, language):
     assert language_of(path) == language

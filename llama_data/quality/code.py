@@ -264,10 +264,10 @@ class CodeQuality:
 
 
 @functools.lru_cache(maxsize=1024)
-def _language(key: str) -> str | None:
+def _language(filename: str) -> str | None:
     from pygments.lexers import find_lexer_class_for_filename
 
-    lexer = find_lexer_class_for_filename(key if "." not in key else f"file{key}")
+    lexer = find_lexer_class_for_filename(filename)
     return lexer.name if lexer is not None else None
 
 
@@ -277,7 +277,8 @@ def language_of(path: str) -> str | None:
     Pygments has no lexer for it."""
     name = posixpath.basename(path)
     extension = posixpath.splitext(name)[1]
-    return _language(extension or name)
+    # one cache entry per extension: Pygments' patterns are by extension but for bare names
+    return _language(f"file{extension}" if extension else name)
 
 
 @dataclasses.dataclass(frozen=True)
