@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llama_data.config import setting
+from llama_data.quality.code import LLAMA_LICENSES, parse_licenses
 from llama_data.quality.langid import CCNET_THRESHOLD
 from llama_data.quality.reference import REF_THRESHOLD
 from llama_data.shards import DEFAULT_SHARD_BYTES
@@ -160,3 +161,35 @@ class StackExchangeConfig(PrepareConfig):
                                  "the size of their files; LLaMA took the 28 largest)")
     max_expansion: float = setting(100.0, "refuse a .7z whose Posts.xml expands past this many "
                                           "times the archive's size (a decompression bomb)")
+
+
+def licenses(text: str) -> tuple[str, ...]:
+    """``--licenses "MIT,Apache-2.0"``: SPDX ids, checked before any job starts."""
+    return tuple(sorted(parse_licenses(text)))
+
+
+@dataclasses.dataclass(frozen=True)
+class GitHubConfig(PrepareConfig):
+    """Repositories (folders, tarballs, zips) or the BigQuery export -> licence-filtered code
+    files, licence headers stripped, each exact copy kept once."""
+
+    fmt: str = setting("auto", "input format: repositories (folders, .tar[.gz|.bz2|.xz], .zip) "
+                               "or the BigQuery export's JSON lines; auto tells them by name "
+                               "(.jsonl/.json[.gz] are JSON lines)", flag="--format",
+                       choices=["auto", "repository", "bigquery"])
+    licenses: tuple[str, ...] = setting(
+        tuple(sorted(LLAMA_LICENSES)),
+        "SPDX ids of the licences to keep, comma-separated (LLaMA's: Apache, BSD, MIT)",
+        type=licenses)
+    tokenizer: str | None = setting(
+        None, "SentencePiece model whose tokens count alphabetic characters per token (e.g. "
+              "the release's tokenizer/tokenizer.model)", metavar="MODEL",
+        default_text="a split into words, numbers and single symbols")
+    max_file_size: int = setting(2**20, "a larger file is dropped unread (GitHub's BigQuery "
+                                        "contents stop at 1 MiB)", type=parse_size,
+                                 default_text="1MiB")
+    max_files: int = setting(200_000, "an archive with more files is refused past that many "
+                                      "(files before kept)")
+    max_expanded_size: int = setting(4 * 2**30, "an archive that expands to more is refused "
+                                                "past that point (a decompression bomb)",
+                                     type=parse_size, default_text="4GiB")
