@@ -94,3 +94,24 @@ class ErrorBudgetExceeded(LlamaDataError):
 
 class EmptyResult(LlamaDataError):
     """A job that read records but kept none (and was not run with ``--allow-empty``)."""
+
+
+class UnsafeArchiveMember(InputError):
+    """An archive member that could write or read outside its repository if extracted (absolute
+    path, ``..``, a link, a device or fifo): refused, and the rest of the archive is read."""
+
+    reason = "unsafe_archive_member"
+
+
+class DecompressionBomb(InputError):
+    """An archive that expands past its caps (bytes actually decompressed, or files): reading it
+    stops there, the files before kept."""
+
+    reason = "expanded_size_over_limit"
+
+
+class FileTooLarge(InputError):
+    """A file over the size cap (as GitHub's BigQuery ``contents``, 1 MiB): never data but a
+    generated or vendored blob, so it is counted without being read."""
+
+    reason = "file_over_size_limit"
