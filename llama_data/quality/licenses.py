@@ -29,11 +29,6 @@ from collections.abc import Mapping
 
 from license_expression import LicenseSymbol, get_spdx_licensing
 
-# ScanCode's magic-number helper finds the system libmagic (libmagic1) by its usual name and warns,
-# once per process, that it did: nothing to act on, so not shown.
-warnings.filterwarnings("ignore", message="System libmagic found in typical location",
-                        category=UserWarning)
-
 MIN_SCORE = 80.0
 
 # Root file names that carry a repository's licence: LICENSE*, LICENCE*, LICENSES*, COPYING* (any
@@ -57,8 +52,11 @@ class RepoLicense:
 @functools.cache
 def _scancode():
     """ScanCode's licence cache (index, licence database, expression parser): loaded once per
-    process, on first use, since it takes seconds and over a gigabyte."""
-    with _scancode_lock:
+    process, on first use, since it takes seconds and over a gigabyte. Its magic-number helper
+    warns, when first imported, that it found the system libmagic (libmagic1) by its usual name:
+    nothing to act on, so not shown."""
+    with _scancode_lock, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="System libmagic found", category=UserWarning)
         from licensedcode.cache import get_cache
 
         return get_cache()

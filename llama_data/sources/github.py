@@ -352,10 +352,11 @@ def _zip_members(path: str, budget: _Budget, wanted: Wanted) -> Iterator[_Member
     limit = budget.limits.max_file_bytes
     with fsspec.open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
         for info in archive.infolist():
-            mode = info.external_attr >> 16  # Unix file type and permissions, 0 from Windows
+            # The Unix file type, when the zip records one (not from Windows or Python's writestr).
+            mode = stat.S_IFMT(info.external_attr >> 16)
             if info.is_dir():
                 continue
-            if mode and not stat.S_ISREG(mode):
+            if mode and mode != stat.S_IFREG:
                 yield UnsafeArchiveMember(path, f"{_link_kind(mode)} refused", info.filename)
                 continue
             data = None
