@@ -244,6 +244,8 @@ def test_too_many_files_stop_the_archive(tmp_path):
 @pytest.mark.parametrize("kind", ["folder", "tar.gz", "zip"])
 def test_file_over_the_size_cap_is_counted_unread(tmp_path, kind):
     files = {"small.py": b"x = 1\n", "big.json": b"[" + b"0," * 600 + b"0]"}
+    if kind != "folder":
+        files = {f"r-main/{name}": data for name, data in files.items()}
     path = {"folder": lambda: write_folder(tmp_path / "r", files),
             "tar.gz": lambda: tar_files(tmp_path / "r.tar.gz", files),
             "zip": lambda: zip_files(tmp_path / "r.zip", files)}[kind]()
@@ -287,7 +289,9 @@ def test_shared_repositories(folder, spdx, license_file):
     assert all(d.meta["licenses"] == spdx and d.meta["license_file"] == license_file for d in docs)
 
 
-def test_repository_names_and_safe_paths():
+def test_repository_names_and_safe_paths(tmp_path, monkeypatch):
+    monkeypatch.chdir(write_folder(tmp_path / "proj", {"a.py": b"a\n"}))
+    assert repository_name(".") == "proj"
     assert [repository_name(p) for p in ["/x/owner-repo-0a1b2c.tar.gz", "/x/repo.zip",
                                          "/x/repo.tgz", "/x/my.repo/", "/x/r.tar.xz"]] == [
         "owner-repo-0a1b2c", "repo", "repo", "my.repo", "r"]

@@ -220,8 +220,9 @@ Wanted = Callable[[str], bool]
 
 
 def repository_name(path: str) -> str:
-    """A folder's or archive's name without its archive extensions."""
-    return ARCHIVE_SUFFIX.sub("", os.path.basename(path.rstrip("/")))
+    """A folder's or archive's name without its archive extensions ("." names the folder)."""
+    path = os.path.abspath(path) if os.path.isdir(path) else path.rstrip("/")
+    return ARCHIVE_SUFFIX.sub("", path.rsplit("/", 1)[-1])
 
 
 def safe_path(name: str) -> str | None:
@@ -288,11 +289,12 @@ class RepositoryReader:
         budget.count_file()
         if path is None:
             yield UnsafeArchiveMember(self.path, "absolute path or '..' refused", member.name)
-        elif member.data is None or len(member.data) > self.limits.max_file_bytes:
-            yield FileTooLarge(self.path, f"over {self.limits.max_file_bytes} bytes", path)
         else:
             path = path[len(top) + 1:] if top else path
-            yield file_document(self.repo, path, member.data, licence.spdx, licence.file)
+            if member.data is None or len(member.data) > self.limits.max_file_bytes:
+                yield FileTooLarge(self.path, f"over {self.limits.max_file_bytes} bytes", path)
+            else:
+                yield file_document(self.repo, path, member.data, licence.spdx, licence.file)
 
     def _wanted(self, name: str) -> bool:
         path = safe_path(name)
