@@ -96,12 +96,22 @@ class EmptyResult(LlamaDataError):
     """A job that read records but kept none (and was not run with ``--allow-empty``)."""
 
 
-class DecompressionBomb(InputError):
-    reason = "expanded_size_over_limit"
-
-
 class NotPostsDump(InputError):
     """A StackExchange input that holds no posts: an archive without ``Posts.xml`` (another table
     of a site, e.g. ``stackoverflow.com-Comments.7z``) or a file name that names no site."""
 
     reason = "not_a_posts_dump"
+
+
+class UnsafeArchiveMember(InputError):
+    """An archive member that could write or read outside its repository if extracted (absolute
+    path, ``..``, a link, a device or fifo): refused, and the rest of the archive is read."""
+
+    reason = "unsafe_archive_member"
+
+
+class DecompressionBomb(InputError):
+    """An archive that expands past its caps (bytes actually decompressed, or files): reading it
+    stops there, what came before kept."""
+
+    reason = "expanded_size_over_limit"

@@ -8,6 +8,7 @@ import bz2
 import contextlib
 import gzip
 import io
+import lzma
 import os
 import uuid
 import zlib
@@ -22,11 +23,12 @@ from llama_data.errors import NoInputFiles, TruncatedInput
 from llama_data.remote import RemoteFile, is_http, is_remote
 
 # What Python's decompressors raise on a truncated or damaged stream.
-COMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+COMPRESSION_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError, lzma.LZMAError)
 
 _MAGIC = {
     b"BZh": lambda raw: bz2.BZ2File(raw, "rb"),
     b"\x1f\x8b": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
+    b"\xfd7z": lambda raw: lzma.LZMAFile(raw, "rb"),  # noqa: SIM115 (closed by open_input)
 }
 
 
@@ -62,8 +64,8 @@ def atomic_open(path: str | Path, mode: str = "wb", **kwargs) -> Iterator[IO]:
 
 @contextlib.contextmanager
 def open_input(path: str) -> Iterator[BinaryIO]:
-    """A binary stream of ``path``'s content, decompressed if it is bzip2 or gzip (multistream too).
-    A remote file that cannot be read on, even after retries, raises RemoteReadError."""
+    """A binary stream of ``path``'s content, decompressed if it is bzip2, gzip or xz (multistream
+    too). A remote file that cannot be read on, even after retries, raises RemoteReadError."""
     opened = io.BufferedReader(RemoteFile(path), 1 << 20) if is_remote(path) else fsspec.open(
         path, "rb")
     with opened as raw:

@@ -70,6 +70,7 @@ MINIFIED_MIN_CHARS = 500
 
 LICENSES_META = "licenses"
 UNDECODABLE_META = "undecodable"
+TOO_LARGE_META = "too_large"  # a file over the reader's size cap, left unread
 HEADER_META = "header_stripped"
 LANGUAGE_META = "language"
 
@@ -126,13 +127,15 @@ class KeepLicenses:
 
 @dataclasses.dataclass(frozen=True)
 class IsText:
-    """Drop what the reader could not decode (binary, NUL bytes, invalid UTF-8, over-size: it
-    says why in ``meta["undecodable"]``), and text holding NUL characters, which no source file
+    """Drop what the reader left unread (over its size cap) or could not decode (binary, NUL
+    bytes, invalid UTF-8: it says why in ``meta["undecodable"]``), and text holding NUL characters, which no source file
     has (a JSON export can carry them)."""
 
     name: str = "code"
 
     def filter(self, doc: Document) -> FilterResult:
+        if doc.meta.get(TOO_LARGE_META):
+            return False, "too_large"
         return (False, "not_text") if UNDECODABLE_META in doc.meta or "\0" in doc.text else True
 
 
