@@ -18,6 +18,7 @@ from llama_data.models import CATALOG, HOST, MIRROR_ENV
 from llama_data.pipelines.config import (
     C4Config,
     CommonCrawlConfig,
+    GitHubConfig,
     StackExchangeConfig,
     WikipediaConfig,
 )
@@ -128,6 +129,15 @@ PREPARE = {
                     "exact document dedup over the job (one copy kept), fastText language ID. "
                     "With --from commoncrawl: WET/WARC pages -> C4's rules (TFDS c4_utils), one "
                     "copy of each repeated cleaned line in the job, bad words, language ID."),
+    "github": SourceCommand(
+        GitHubConfig, help="GitHub repositories (folders, tarballs, zips) or the BigQuery "
+                           "github_repos export (licences, file filters, exact file dedup)",
+        description="Repositories (folders, .tar[.gz|.bz2|.xz], .zip; the licence from "
+                    "LICENSE/COPYING/README by ScanCode's matcher) or the BigQuery github_repos "
+                    "export as JSON lines -> LLaMA's GitHub steps: Apache, BSD and MIT licences "
+                    "only, RedPajama's file filters (extension list, line length, alphanumeric "
+                    "share, alphabetic characters per token), binary, generated and minified "
+                    "files dropped, the licence header stripped, one copy of each exact file."),
     "stackexchange": SourceCommand(
         StackExchangeConfig, help="StackExchange dump: per-site .7z archives or Posts.xml "
                                   "(questions with their answers by score)",

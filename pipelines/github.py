@@ -49,9 +49,8 @@ def steps(licenses: Collection[str], thresholds: CodeThresholds,
     return [*code_steps(frozenset(licenses), thresholds, tokenizer), DropExactDuplicates()]
 
 
-def spec(licenses: Collection[str], thresholds: CodeThresholds = CodeThresholds(),
-         tokenizer: str | None = None, fmt: str = "auto",
-         limits: ArchiveLimits = ArchiveLimits()) -> common.SourceSpec:
+def spec(licenses: Collection[str], thresholds: CodeThresholds, tokenizer: str | None,
+         fmt: str, limits: ArchiveLimits) -> common.SourceSpec:
     """Files stream from their repository to the shards (a job is many repositories)."""
     reader = functools.partial(read_github, fmt=fmt, limits=limits)
     cleaning = tuple(code_steps(frozenset(licenses), thresholds, tokenizer))

@@ -284,3 +284,13 @@ def test_code_steps_on_corpus():
     assert dropped == {"wikicorpus.py": "license:not_allowed"}
     assert sorted(kept) == ["__main__.py", "arxiv_latex_cleaner.py", "dedup.py",
                             "flat_hash_set.py"]
+
+
+def test_a_file_left_unread_over_the_size_cap_is_dropped_as_too_large():
+    from llama_data.document import Document
+    from llama_data.quality.code import IsText
+
+    unread = Document(id="github/x", text="", source="github",
+                      meta={"path": "data.json", "too_large": True, "size": 5 << 20})
+    assert IsText().filter(unread) == (False, "too_large")
+    assert IsText().filter(unread.replace(meta={"path": "a.py"}, text="x = 1\n")) is True

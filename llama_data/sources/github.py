@@ -406,3 +406,14 @@ def _folder_members(root: str, budget: _Budget, wanted: Wanted) -> Iterator[_Mem
                 yield _Member(rel, size, data)
             elif not stat.S_ISDIR(mode):
                 yield UnsafeArchiveMember(root, f"{_link_kind(mode)} refused", rel)
+
+
+BIGQUERY_SUFFIX = re.compile(r"\.jsonl?(?:\.(?:gz|bz2|xz))?$", re.IGNORECASE)
+
+
+def read_github(path: str, fmt: str = "auto",
+                limits: ArchiveLimits = ArchiveLimits()) -> Iterator[Document | InputError]:
+    """One input of a GitHub job, as ``fmt`` says (``bigquery``, ``repository``) or, with
+    ``auto``, as its name says: JSON lines are the BigQuery export, anything else a repository."""
+    bigquery = fmt == "bigquery" or fmt == "auto" and BIGQUERY_SUFFIX.search(path) is not None
+    return iter(BigQueryReader(path) if bigquery else RepositoryReader(path, limits))
