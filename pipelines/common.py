@@ -451,9 +451,10 @@ def run(spec: SourceSpec, inputs: Sequence[str], release: str, *, config: dict[s
                                   allow_empty)
         entry = release_lib.commit(staged, entry, keep_rejects)
     funnel = entry.funnel
+    merged = f", {sum(funnel.merged.values())} merged" if funnel.merged else ""
     print(f"{spec.name}: {funnel.read} read, {funnel.kept} kept, {sum(funnel.dropped.values())} "
-          f"dropped, {sum(funnel.unreadable.values())} unreadable, {len(entry.shards)} shard(s) "
-          f"in {time.monotonic() - started:.1f}s", file=sys.stderr)
+          f"dropped, {sum(funnel.unreadable.values())} unreadable{merged}, {len(entry.shards)} "
+          f"shard(s) in {time.monotonic() - started:.1f}s", file=sys.stderr)
     return entry
 
 
