@@ -9,8 +9,8 @@
    (``repository_license`` on each repository's LICENSE/COPYING/README), median of 5.
 3. File decisions: every file of the shared repositories and the sample, our verdict (kept, or
    the step and reason that dropped it) against RedPajama v1's published GitHub filter alone (its
-   extension list and four thresholds, on the text as it is, tokens by our documented split):
-   every disagreement listed.
+   extension list and four thresholds, after its own header strip, tokens by our documented
+   split): every disagreement listed, with the rule that explains it.
 4. StackExchange job: the two shared ``Posts.xml`` as N sites (copy k is the same file under a
    site named for k: every thread distinct), ``prepare stackexchange`` at 1x and 4x: posts and
    questions per CPU-second, peak memory.
@@ -30,6 +30,7 @@ import gzip
 import io
 import json
 import os
+import re
 import statistics
 import sys
 import tarfile
@@ -167,7 +168,7 @@ def licence_times(repeats: int = 5) -> None:
     licenses.detect_licenses("MIT License")
     print(f"\nlicence matcher: ScanCode index loaded in {time.perf_counter() - started:.1f}s "
           "(once per worker process)")
-    print(f"{'repository':<34}{'files read':<34}{'found':<22}{'median ms':>10}")
+    print(f"{'repository':<34}{'root licence/README files':<34}{'found':<22}{'median ms':>10}")
     for name, files in repository_files():
         root = {p: d.decode("utf-8", "replace") for p, d in files.items()
                 if "/" not in p and licenses.LICENSE_FILE.match(p)}
@@ -180,13 +181,35 @@ def licence_times(repeats: int = 5) -> None:
               f"{statistics.median(times) * 1000:>10.1f}")
 
 
+BLOCK_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
+
+
+def redpajama_strip(text: str) -> str:
+    """RedPajama v1's header strip as ``clean_copyright_comments`` in
+    ``data_prep/github/github_clean_dedup_local.py`` (``rp_v1`` commit 45b37c2) defines it: the
+    file's first ``/* */`` comment, anywhere, is cut if it says "copyright", and then nothing
+    else; a file without one loses every leading line that starts with ``//``, ``#`` or ``--`` or
+    is empty (shebangs and encoding lines too)."""
+    block = BLOCK_COMMENT.search(text)
+    if block:
+        cut = "copyright" in block.group().lower()
+        return text[:block.start()] + text[block.end():] if cut else text
+    lines = text.split("\n")
+    skip = 0
+    while skip < len(lines) and (not lines[skip] or lines[skip].startswith(("//", "#", "--"))):
+        skip += 1
+    return "\n".join(lines[skip:])
+
+
 def published_verdict(path: str, text: str) -> str:
-    """RedPajama v1's GitHub filter (extension list, four thresholds) on the text as it is."""
+    """RedPajama v1's GitHub filter (extension list, four thresholds, measured after its own
+    header strip), tokens by our documented split."""
     from llama_data.quality.code import REDPAJAMA_EXTENSIONS, CodeThresholds, count_tokens
 
     limits = CodeThresholds()
     if not path.endswith(REDPAJAMA_EXTENSIONS):
         return "extension"
+    text = redpajama_strip(text)
     if not text:
         return "empty"
     lines = text.splitlines() or [""]
@@ -201,10 +224,23 @@ def published_verdict(path: str, text: str) -> str:
     return "kept"
 
 
+def why(ours: str, path: str, stripped: str) -> str:
+    """What makes our verdict differ from the published thresholds alone."""
+    step = ours.partition(":")[0]
+    if step == "license":
+        return "licence (RedPajama took BigQuery's licence column before its filter)"
+    if ours in ("code:generated", "code:minified", "code:not_text", "exact_dedup:duplicate"):
+        return f"{ours.partition(':')[2]} rule, not in RedPajama's filter"
+    if (published_verdict(path, stripped) == "kept") == (ours == "kept"):
+        return "our header strip removes what RedPajama's keeps (or the reverse)"
+    return "unexplained"
+
+
 def decisions() -> None:
     from llama_data.filters import Rejected, run_steps
     from llama_data.quality.code import code_steps
     from llama_data.sources.github import RepositoryReader
+    from llama_data.text.code_header import strip_license_header
 
     steps = code_steps()
     rows, agree = [], 0
@@ -219,17 +255,19 @@ def decisions() -> None:
             if (ours == "kept") == (theirs == "kept"):
                 agree += 1
             else:
-                rows.append((f"{repo.name}/{doc.meta['path']}", ours, theirs))
+                stripped = strip_license_header(doc.text, doc.meta["path"])
+                rows.append((f"{repo.name}/{doc.meta['path']}", ours, theirs,
+                             why(ours, doc.meta["path"], stripped)))
     print(f"\nfile decisions: ours against RedPajama v1's published filter, {agree + len(rows)} "
           f"files, {agree} agree (kept by both or dropped by both), {len(rows)} disagree:")
-    print(f"{'file':<58}{'ours':<26}{'published thresholds':<20}")
-    for name, ours, theirs in rows:
-        print(f"{name:<58}{ours:<26}{theirs:<20}")
+    print(f"{'file':<52}{'ours':<24}{'published':<11}why")
+    for name, ours, theirs, reason in rows:
+        print(f"{name:<52}{ours:<24}{theirs:<11}{reason}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repos", type=int, default=30,
+    parser.add_argument("--repos", type=int, default=100,
                         help="copies of the 5 repositories at 1x (default %(default)s)")
     parser.add_argument("--sites", type=int, default=8,
                         help="copies of the 2 StackExchange sites at 1x (default %(default)s)")
