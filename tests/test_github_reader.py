@@ -353,3 +353,16 @@ def test_bigquery_truncated_gzip_keeps_the_lines_before(tmp_path):
     assert isinstance(out[-1], TruncatedInput)
     assert 1 <= len(out) - 1 < 200
     assert [d.meta["path"] for d in out[:-1]] == [f"{i}.py" for i in range(len(out) - 1)]
+
+
+def test_an_xml_entity_bomb_in_a_repository_is_text_never_expanded(tmp_path):
+    """Code is read as bytes, never parsed: a "billion laughs" file is a small text file."""
+    laughs = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+              + b"".join(b' <!ENTITY lol%d "%s">\n' % (i, (b"&lol%d;" % (i - 1) if i > 1
+                                                             else b"&lol;") * 10)
+                         for i in range(1, 10))
+              + b"]>\n<lolz>&lol9;</lolz>\n")
+    path = tar_files(tmp_path / "r.tar.gz", {"r-main/bomb.xml": laughs})
+    docs, errors = read(RepositoryReader(str(path)))
+    assert errors == []
+    assert [d.text.encode() for d in docs] == [laughs] and len(laughs) < 1000
