@@ -19,12 +19,18 @@ IN_PROCESS = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
 TWO_WORKERS = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
 
 
+def corpus_files(folder: Path, pattern: str) -> list[Path]:
+    """The shared corpus's files of ``folder`` matching ``pattern``; the test is skipped, saying
+    why, when there are none."""
+    files = sorted(folder.glob(pattern))
+    if not files:
+        pytest.skip(f"real corpus samples not found at {folder} (../shared beside the checkout)")
+    return files
+
+
 @pytest.fixture(scope="session")
 def wiki_corpus() -> list[Path]:
-    dumps = sorted(WIKI_CORPUS.glob("*.bz2"))
-    if not dumps:
-        pytest.skip(f"real corpus samples not found at {WIKI_CORPUS} (../shared beside the checkout)")
-    return dumps
+    return corpus_files(WIKI_CORPUS, "*.bz2")
 
 
 def dump_xml(pages: list[str], lang: str = "en", header: str = "") -> str:

@@ -8,7 +8,7 @@ from xml.sax.saxutils import quoteattr
 
 import libarchive
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, corpus_files
 
 from llama_data.document import Document
 from llama_data.errors import (
@@ -67,10 +67,7 @@ SMALL = [row(1, Title="Why?", Tags="<a><b-c>", AnswerCount=1, AcceptedAnswerId=2
 
 @pytest.fixture(scope="module")
 def se_corpus() -> list[Path]:
-    files = sorted(SE_CORPUS.glob("*.Posts.xml"))
-    if not files:
-        pytest.skip(f"real corpus samples not found at {SE_CORPUS} (../shared beside the checkout)")
-    return files
+    return corpus_files(SE_CORPUS, "*.Posts.xml")
 
 
 def test_real_dumps_every_row_read_with_its_fields(se_corpus):

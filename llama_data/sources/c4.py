@@ -10,12 +10,11 @@ a truncated gzip member ends the file, the lines before it kept.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterator
+from typing import Any
 
 from llama_data.document import Document
-from llama_data.errors import InputError, InvalidEncoding, MalformedRecord, TruncatedInput
-from llama_data.io import COMPRESSION_ERRORS, open_input
+from llama_data.errors import InputError, MalformedRecord
+from llama_data.sources.jsonl import JsonLinesReader
 
 SOURCE = "c4"
 
@@ -27,40 +26,15 @@ def document_id(url: str, timestamp: str, path: str, line: int) -> str:
     return f"{SOURCE}/{hashlib.sha1(key.encode()).hexdigest()[:20]}"
 
 
-class C4Reader:
+class C4Reader(JsonLinesReader):
     """Iterate one released C4 file: a Document per line, or an :class:`InputError`."""
 
-    def __init__(self, path: str):
-        self.path = path
-        self.lines = 0
-
-    def __iter__(self) -> Iterator[Document | InputError]:
-        try:
-            with open_input(self.path) as stream:
-                for raw in stream:
-                    self.lines += 1
-                    if raw.strip():
-                        yield self._document(raw)
-        except InputError as e:
-            yield e
-        except COMPRESSION_ERRORS as e:
-            yield TruncatedInput(self.path, f"compressed stream is truncated or corrupt ({e})",
-                                 f"after line {self.lines}")
-
-    def _document(self, raw: bytes) -> Document | InputError:
-        where = f"line {self.lines}"
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            return InvalidEncoding(self.path, f"not UTF-8 ({e.reason} at byte {e.start})", where)
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            return MalformedRecord(self.path, f"not JSON ({e.msg} at column {e.colno})", where)
+    def from_record(self, record: Any, where: str) -> Document | InputError:
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             return MalformedRecord(self.path, "not a C4 record (an object with a string 'text')",
                                    where)
         url = str(record.get("url") or "")
         timestamp = str(record.get("timestamp") or record.get("date") or "")
-        return Document(id=document_id(url, timestamp, self.path, self.lines), text=record["text"], source=SOURCE,
-                        url=url or None, meta={"timestamp": timestamp or None})
+        return Document(id=document_id(url, timestamp, self.path, self.lines),
+                        text=record["text"], source=SOURCE, url=url or None,
+                        meta={"timestamp": timestamp or None})

@@ -35,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import json
 import os
 import re
 import stat
@@ -63,6 +62,7 @@ from llama_data.quality.licenses import (
     repository_license,
     spdx_from_github_key,
 )
+from llama_data.sources.jsonl import JsonLinesReader
 
 SOURCE = "github"
 
@@ -119,34 +119,10 @@ def file_document(repo: str, path: str, data: bytes | None, licenses: tuple[str,
                     url=file_url(repo, path), meta=meta)
 
 
-class BigQueryReader:
+class BigQueryReader(JsonLinesReader):
     """Iterate one file of the BigQuery export: a Document per line, or an :class:`InputError`."""
 
-    def __init__(self, path: str):
-        self.path = path
-        self.lines = 0
-
-    def __iter__(self) -> Iterator[Document | InputError]:
-        try:
-            with open_input(self.path) as stream:
-                for raw in stream:
-                    self.lines += 1
-                    if raw.strip():
-                        yield self._document(raw)
-        except InputError as e:
-            yield e
-        except COMPRESSION_ERRORS as e:
-            yield TruncatedInput(self.path, f"compressed stream is truncated or corrupt ({e})",
-                                 f"after line {self.lines}")
-
-    def _document(self, raw: bytes) -> Document | InputError:
-        where = f"line {self.lines}"
-        try:
-            record = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as e:
-            return InvalidEncoding(self.path, f"not UTF-8 ({e.reason} at byte {e.start})", where)
-        except json.JSONDecodeError as e:
-            return MalformedRecord(self.path, f"not JSON ({e.msg} at column {e.colno})", where)
+    def from_record(self, record: Any, where: str) -> Document | InputError:
         if not (isinstance(record, dict)
                 and all(isinstance(record.get(k), str) for k in ("repo_name", "path", "content"))):
             return MalformedRecord(self.path, "not a github_repos record (an object with string "

@@ -31,14 +31,13 @@ from llama_data.document import Document
 from llama_data.errors import (
     DecompressionBomb,
     InputError,
-    InvalidEncoding,
     MalformedRecord,
     NotPostsDump,
     TruncatedInput,
 )
 from llama_data.filters import FilterResult
 from llama_data.io import COMPRESSION_ERRORS, open_input
-from llama_data.sources.xml_safety import SAFE_PARSER_ARGS, refuse_dtd, xml_error
+from llama_data.sources.xml_safety import SAFE_PARSER_ARGS, guarded, refuse_dtd
 from llama_data.text.html import html_to_text
 
 SOURCE = "stackexchange"
@@ -170,13 +169,7 @@ class PostsReader:
             yield NotPostsDump(self.path, str(e))
             return
         try:
-            yield from self._rows(site)
-        except InputError as e:
-            yield e
-        except etree.XMLSyntaxError as e:
-            yield xml_error(self.path, e)
-        except UnicodeError as e:
-            yield InvalidEncoding(self.path, str(e), self._after())
+            yield from guarded(self.path, self._rows(site), self._after)
         except ArchiveError as e:
             yield TruncatedInput(self.path, f"archive is truncated or corrupt ({e})",
                                  self._after())

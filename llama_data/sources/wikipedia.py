@@ -19,7 +19,6 @@ from lxml import etree
 from llama_data.document import Document
 from llama_data.errors import (
     InputError,
-    InvalidEncoding,
     LanguageNotAllowed,
     MalformedRecord,
     MalformedXML,
@@ -28,7 +27,7 @@ from llama_data.errors import (
 )
 from llama_data.filters import FilterResult, MinWords, Step
 from llama_data.io import COMPRESSION_ERRORS, open_input
-from llama_data.sources.xml_safety import SAFE_PARSER_ARGS, refuse_dtd, xml_error
+from llama_data.sources.xml_safety import SAFE_PARSER_ARGS, guarded, refuse_dtd
 from llama_data.text.wikitext import WikitextCleaner, is_redirect, reference_urls
 
 log = logging.getLogger("llama_data.sources.wikipedia")
@@ -97,13 +96,7 @@ class DumpReader:
 
     def __iter__(self) -> Iterator[Document | InputError]:
         try:
-            yield from self._pages()
-        except InputError as e:
-            yield e
-        except etree.XMLSyntaxError as e:
-            yield xml_error(self.path, e)
-        except UnicodeError as e:
-            yield InvalidEncoding(self.path, str(e), self._after())
+            yield from guarded(self.path, self._pages(), self._after)
         except ValueError as e:  # a non-numeric namespace key in <siteinfo>
             yield MalformedXML(self.path, f"unexpected value in the dump header: {e}")
         except COMPRESSION_ERRORS as e:

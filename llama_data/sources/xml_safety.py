@@ -7,8 +7,11 @@ corruption or an attack (entity expansion, external entities), so it ends the fi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from lxml import etree
 
+from llama_data.document import Document
 from llama_data.errors import InputError, InvalidEncoding, MalformedXML, UnsafeXML
 
 # Keyword arguments for ``etree.iterparse`` and ``etree.XMLPullParser``.
@@ -36,3 +39,18 @@ def xml_error(path: str, error: etree.XMLSyntaxError) -> InputError:
     if "encoding" in lowered or "utf-8" in lowered or "char" in lowered and "invalid" in lowered:
         return InvalidEncoding(path, message, position)
     return MalformedXML(path, message, position)
+
+
+def guarded(path: str, items: Iterator[Document | InputError],
+            after: Callable[[], str]) -> Iterator[Document | InputError]:
+    """``items`` of an XML dump, with what ends the file early (an InputError raised, lxml's
+    refusal, undecodable bytes) yielded as its InputError; ``after`` says where (read lazily).
+    Errors of the stream beneath (compression, archive) pass through to the reader."""
+    try:
+        yield from items
+    except InputError as e:
+        yield e
+    except etree.XMLSyntaxError as e:
+        yield xml_error(path, e)
+    except UnicodeError as e:
+        yield InvalidEncoding(path, str(e), after())
