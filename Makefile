@@ -2,7 +2,7 @@
 VENV := .venv
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test bench bench-train bench-commoncrawl bench-c4 clean
+.PHONY: setup demo test bench bench-train bench-commoncrawl bench-c4 bench-code-qa clean
 
 setup:
 	scripts/setup.sh
@@ -27,6 +27,10 @@ bench-commoncrawl:
 bench-c4:
 	scripts/setup.sh bench
 	$(VENV)/bin/python bench/c4.py
+
+bench-code-qa:
+	scripts/setup.sh bench
+	$(VENV)/bin/python bench/code_qa.py
 
 bench-train:
 	scripts/setup.sh bench

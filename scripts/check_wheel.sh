@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the wheel that Dataflow workers install (Beam's --setup_file), installs it into a fresh
-# virtual environment outside the checkout and runs a small `prepare wikipedia` from it on the
-# built-in sample, so that a module or data file missing from the wheel fails here, not on workers.
+# virtual environment outside the checkout and runs a small `prepare wikipedia` and `prepare
+# stackexchange` from it on the built-in sample, so that a module or data file missing from the
+# wheel fails here, not on workers.
 # Usage: scripts/check_wheel.sh   (after scripts/setup.sh; PYTHON: the Python 3.11 for the fresh venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,11 +30,16 @@ samples="$(venv/bin/python -c 'from llama_data import samples; print(samples.SAM
 case "$samples" in "$work"/venv/*) ;; *) echo "check_wheel: llama_data imported from $samples" >&2; exit 1;; esac
 venv/bin/llama-data prepare wikipedia --input "$samples/wikipedia/enwiki-sample-pages-articles.xml" \
   --output release --direct_num_workers=1 --direct_running_mode=in_memory
+venv/bin/llama-data prepare stackexchange --input "$samples/stackexchange/textcraft.example/Posts.xml" \
+  --output release --direct_num_workers=1 --direct_running_mode=in_memory
 venv/bin/python - <<'PY'
-from llama_data import manifest
+from llama_data import manifest, samples
 
-entry = manifest.load("release").sources["wikipedia"]
-entry.funnel.check()
-assert entry.funnel.kept > 0 and entry.shards, entry.funnel
-print(f"check_wheel: ok, {entry.funnel.kept} documents in {len(entry.shards)} shard(s) from the wheel")
+for source in ("wikipedia", "stackexchange"):
+    entry = manifest.load("release").sources[source]
+    entry.funnel.check()
+    assert entry.funnel.kept > 0 and entry.shards, entry.funnel
+    print(f"check_wheel: ok, {source}: {entry.funnel.kept} documents in {len(entry.shards)} "
+          "shard(s) from the wheel")
+assert len(samples.github_repositories()) == 2, "the GitHub sample is missing from the wheel"
 PY
