@@ -139,3 +139,4 @@ def test_github_keys(key, spdx):
                                  "classpath-exception-2.0"])
 def test_github_keys_that_are_not_one_licence(key):
     assert spdx_from_github_key(key) is None
+

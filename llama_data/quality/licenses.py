@@ -70,16 +70,17 @@ def _spdx_licensing():
     return get_spdx_licensing()
 
 
-def detect_licenses(text: str) -> tuple[str, ...]:
+def detect_licenses(text: str, approximate: bool = True) -> tuple[str, ...]:
     """The sorted distinct SPDX ids of the licences ``text`` states (:data:`MIN_SCORE`), () if
     none. An expression ("MIT OR Apache-2.0", "GPL-2.0-only WITH Classpath-exception-2.0") gives
     each of its ids; ScanCode-only licences give ScanCode's ``LicenseRef-scancode-*`` ids."""
     if not text.strip():
         return ()
     # Exact matching first (whole texts by hash, rules as exact sequences: ~1 ms on a licence
-    # file), ScanCode's approximate matching (~150-300 ms) only when that finds nothing: a
-    # standard licence under its own title and copyright line is found exactly.
-    return _matched(text, approximate=False) or _matched(text, approximate=True)
+    # file), ScanCode's approximate matching (~150-300 ms) only when that finds nothing and
+    # ``approximate``: a standard licence under its own title and copyright line is found exactly.
+    return _matched(text, approximate=False) or (_matched(text, approximate=True)
+                                                 if approximate else ())
 
 
 def _matched(text: str, approximate: bool) -> tuple[str, ...]:
@@ -100,11 +101,13 @@ def repository_license(files: Mapping[str, str]) -> RepoLicense:
     """The licence of a repository given ``{root file name: text}`` of its candidate files (names
     :data:`LICENSE_FILE` does not match are ignored): every LICENSE/LICENCE/COPYING file that names
     one (a dual-licensed LICENSE-MIT and LICENSE-APACHE give both); the READMEs only when those
-    name none, since a README mentions licences for many reasons."""
+    name none, since a README mentions licences for many reasons, and by exact matching only (a
+    README's licence paragraph is one of ScanCode's notice rules, found exactly; its approximate
+    matching would cost 100+ ms a repository without a licence, most of GitHub's)."""
     kinds = {name: m["license"] is not None for name in files if (m := LICENSE_FILE.match(name))}
     for licence_files in (True, False):
         found = {name: ids for name in sorted(n for n, kind in kinds.items() if kind == licence_files)
-                 if (ids := detect_licenses(files[name]))}
+                 if (ids := detect_licenses(files[name], approximate=licence_files))}
         if found:
             return RepoLicense(tuple(sorted(set().union(*found.values()))), ", ".join(found))
     return RepoLicense((), None)
