@@ -26,25 +26,20 @@ Archives are untrusted. Nothing is extracted to disk: tars stream (read twice, a
 root licence files and the common top folder, a second for the files), zips and folders are read
 by name. Members that could reach outside the repository if extracted are refused, files over
 :attr:`ArchiveLimits.max_file_bytes` are passed on unread (``meta["too_large"]``, for the steps to
-drop as ``code:too_large``: a data decision, not bad input), and the bytes actually decompressed and the files are
-capped (:class:`DecompressionBomb` stops the archive).
+drop as ``code:too_large``: a data decision, not bad input), and the bytes actually decompressed
+and the files are capped (:class:`DecompressionBomb` stops the archive): see
+:mod:`llama_data.sources.archives`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import os
 import re
-import stat
-import tarfile
-import zipfile
-from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
-
-import fsspec
 
 from llama_data.document import Document
 from llama_data.errors import (
@@ -55,31 +50,28 @@ from llama_data.errors import (
     TruncatedInput,
     UnsafeArchiveMember,
 )
-from llama_data.io import COMPRESSION_ERRORS, open_input
 from llama_data.quality.licenses import (
     LICENSE_FILE,
     RepoLicense,
     repository_license,
     spdx_from_github_key,
 )
+from llama_data.sources.archives import (
+    ARCHIVE_ERRORS,
+    ARCHIVE_SUFFIX,
+    ArchiveLimits,
+    Budget,
+    Member,
+    OverLimit,
+    in_vcs_folder,
+    members,
+    safe_path,
+)
 from llama_data.sources.jsonl import JsonLinesReader
 
 SOURCE = "github"
 
-VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr"})
-ARCHIVE_SUFFIX = re.compile(r"\.(?:tar(?:\.(?:gz|bz2|xz))?|tgz|tbz2?|txz|zip)$", re.IGNORECASE)
 _OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-@dataclasses.dataclass(frozen=True)
-class ArchiveLimits:
-    """Caps on one repository. The defaults: GitHub's own 1 MiB cap on the files BigQuery holds,
-    and room for the largest real repositories (200,000 files, 4 GiB expanded)."""
-
-    max_files: int = 200_000
-    max_expanded_bytes: int = 4 << 30
-    max_file_bytes: int = 1 << 20
 
 
 def document_id(repo: str, path: str) -> str:
@@ -147,75 +139,10 @@ def bigquery_licenses(record: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({s for s in spdx if s}))
 
 
-@dataclasses.dataclass(frozen=True)
-class _Member:
-    """A file of an archive or folder: its stored name, its (claimed) size, and its bytes when
-    they were asked for and not over the cap (up to ``max_file_bytes + 1`` of them)."""
-
-    name: str
-    size: int
-    data: bytes | None
-
-
-class _OverLimit(Exception):
-    """Raised inside the reading of an archive when a cap is passed; never leaves this module."""
-
-
-class _Budget:
-    """What one pass over an archive has expanded and counted so far, against its caps."""
-
-    def __init__(self, limits: ArchiveLimits):
-        self.limits = limits
-        self.bytes = 0
-        self.files = 0
-
-    def charge(self, n: int) -> None:
-        self.bytes += n
-        if self.bytes > self.limits.max_expanded_bytes:
-            raise _OverLimit(f"expands past {self.limits.max_expanded_bytes} bytes")
-
-    def count_file(self) -> None:
-        self.files += 1
-        if self.files > self.limits.max_files:
-            raise _OverLimit(f"holds more than {self.limits.max_files} files")
-
-
-class _Counted:
-    """A decompressed stream that charges every byte it returns to a budget: a tar's headers
-    cannot make it decompress more than the cap."""
-
-    def __init__(self, stream: BinaryIO, budget: _Budget):
-        self.stream = stream
-        self.budget = budget
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.stream.read(n)
-        self.budget.charge(len(data))
-        return data
-
-
-# What reading an archive raises when it is cut short or damaged.
-_ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, *COMPRESSION_ERRORS)
-Wanted = Callable[[str], bool]
-
-
 def repository_name(path: str) -> str:
     """A folder's or archive's name without its archive extensions ("." names the folder)."""
     path = os.path.abspath(path) if os.path.isdir(path) else path.rstrip("/")
     return ARCHIVE_SUFFIX.sub("", path.rsplit("/", 1)[-1])
-
-
-def safe_path(name: str) -> str | None:
-    """A member's path inside the repository ('/'-separated, no "." parts), or None when it is
-    absolute or climbs out with "..". Backslashes count as separators (zips made on Windows)."""
-    parts = [p for p in re.split(r"[\\/]", name) if p not in ("", ".")]
-    if name.startswith(("/", "\\")) or _DRIVE.match(name) or ".." in parts or not parts:
-        return None
-    return "/".join(parts)
-
-
-def _in_vcs_folder(path: str) -> bool:
-    return any(part in VCS_FOLDERS for part in path.split("/")[:-1])
 
 
 def _root_candidate(name: str) -> bool:
@@ -224,12 +151,6 @@ def _root_candidate(name: str) -> bool:
     path = safe_path(name)
     return path is not None and path.count("/") <= 1 and bool(
         LICENSE_FILE.match(path.rsplit("/", 1)[-1]))
-
-
-def _link_kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    return "a device, fifo or socket"
 
 
 class RepositoryReader:
@@ -243,28 +164,28 @@ class RepositoryReader:
 
     def __iter__(self) -> Iterator[Document | InputError]:
         top, licence = self._survey()
-        budget = _Budget(self.limits)
+        budget = Budget(self.limits)
         try:
-            with contextlib.closing(self._members(budget, self._wanted)) as members:
-                for member in members:
+            with contextlib.closing(members(self.path, budget, self._wanted)) as found:
+                for member in found:
                     yield from self._outcome(member, budget, top, licence)
-        except _OverLimit as e:
+        except OverLimit as e:
             members_read = min(budget.files, self.limits.max_files)
             yield DecompressionBomb(self.path, str(e), f"after {members_read} members")
         except InputError as e:
             yield e
-        except _ARCHIVE_ERRORS as e:
+        except ARCHIVE_ERRORS as e:
             yield TruncatedInput(self.path, f"archive is truncated or corrupt ({e})",
                                  f"after {budget.files} members")
 
-    def _outcome(self, member: _Member | InputError, budget: _Budget, top: str | None,
+    def _outcome(self, member: Member | InputError, budget: Budget, top: str | None,
                  licence: RepoLicense) -> Iterator[Document | InputError]:
         if isinstance(member, InputError):
             budget.count_file()
             yield member
             return
         path = safe_path(member.name)
-        if path is not None and _in_vcs_folder(path):
+        if path is not None and in_vcs_folder(path):
             return
         budget.count_file()
         if path is None:
@@ -278,7 +199,7 @@ class RepositoryReader:
 
     def _wanted(self, name: str) -> bool:
         path = safe_path(name)
-        return path is not None and not _in_vcs_folder(path)
+        return path is not None and not in_vcs_folder(path)
 
     def _survey(self) -> tuple[str | None, RepoLicense]:
         """First pass: the top folder every file sits under (None if not one), and the licence of
@@ -286,13 +207,13 @@ class RepositoryReader:
         tops: set[str] = set()
         flat = False
         candidates: dict[str, bytes] = {}
-        budget = _Budget(self.limits)
-        with contextlib.suppress(_OverLimit, InputError, *_ARCHIVE_ERRORS), \
-                contextlib.closing(self._members(budget, _root_candidate)) as members:
-            for member in members:
+        budget = Budget(self.limits)
+        with contextlib.suppress(OverLimit, InputError, *ARCHIVE_ERRORS), \
+                contextlib.closing(members(self.path, budget, _root_candidate)) as found:
+            for member in found:
                 budget.count_file()
                 path = None if isinstance(member, InputError) else safe_path(member.name)
-                if path is None or _in_vcs_folder(path):
+                if path is None or in_vcs_folder(path):
                     continue
                 head, _, rest = path.partition("/")
                 flat = flat or not rest
@@ -304,84 +225,6 @@ class RepositoryReader:
         root = {(p[len(top) + 1:] if top else p): data for p, data in candidates.items()}
         texts = {p: data.decode("utf-8", "replace") for p, data in root.items() if "/" not in p}
         return top, repository_license(texts)
-
-    def _members(self, budget: _Budget, wanted: Wanted) -> Iterator[_Member | InputError]:
-        if os.path.isdir(self.path):
-            return _folder_members(self.path, budget, wanted)
-        if self.path.lower().endswith(".zip"):
-            return _zip_members(self.path, budget, wanted)
-        return _tar_members(self.path, budget, wanted)
-
-
-def _tar_members(path: str, budget: _Budget, wanted: Wanted) -> Iterator[_Member | InputError]:
-    limit = budget.limits.max_file_bytes
-    with open_input(path) as stream, tarfile.open(fileobj=_Counted(stream, budget),
-                                                  mode="r|") as tar:
-        for info in tar:
-            if info.isdir():
-                continue
-            if info.issym() or info.islnk():
-                kind = "a symbolic link" if info.issym() else "a hard link"
-                yield UnsafeArchiveMember(path, f"{kind} to {info.linkname!r} refused", info.name)
-            elif not info.isreg():
-                yield UnsafeArchiveMember(path, "a device or fifo refused", info.name)
-            else:
-                read = wanted(info.name) and info.size <= limit
-                yield _Member(info.name, info.size, tar.extractfile(info).read() if read else None)
-
-
-def _zip_members(path: str, budget: _Budget, wanted: Wanted) -> Iterator[_Member | InputError]:
-    limit = budget.limits.max_file_bytes
-    with fsspec.open(path, "rb") as raw, zipfile.ZipFile(raw) as archive:
-        for info in archive.infolist():
-            # The Unix file type, when the zip records one (not from Windows or Python's writestr).
-            mode = stat.S_IFMT(info.external_attr >> 16)
-            if info.is_dir():
-                continue
-            if mode and mode != stat.S_IFREG:
-                yield UnsafeArchiveMember(path, f"{_link_kind(mode)} refused", info.filename)
-                continue
-            data = None
-            if wanted(info.filename) and info.file_size <= limit:
-                try:
-                    with archive.open(info) as member:
-                        data = member.read(limit + 1)  # the size in the header may lie
-                except (zipfile.BadZipFile, *COMPRESSION_ERRORS) as e:
-                    yield TruncatedInput(path, f"member is corrupt ({e})", info.filename)
-                    continue
-                except (RuntimeError, NotImplementedError) as e:  # encrypted, unknown method
-                    yield MalformedRecord(path, f"member cannot be read ({e})", info.filename)
-                    continue
-                budget.charge(len(data))
-            yield _Member(info.filename, info.file_size, data)
-
-
-def _folder_members(root: str, budget: _Budget, wanted: Wanted) -> Iterator[_Member | InputError]:
-    """A folder's files in sorted order. A symbolic link is read through only when it stays inside
-    the folder, and then not at all: its target is read under its own name."""
-    limit = budget.limits.max_file_bytes
-    real_root = os.path.realpath(root)
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if d not in VCS_FOLDERS)
-        for name in sorted(files) + [d for d in subfolders if os.path.islink(f"{folder}/{d}")]:
-            full = os.path.join(folder, name)
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
-            mode = os.lstat(full).st_mode
-            if stat.S_ISLNK(mode):
-                target = os.path.realpath(full)
-                if os.path.commonpath([real_root, target]) != real_root:
-                    yield UnsafeArchiveMember(root, f"a symbolic link out of the repository "
-                                              f"({os.readlink(full)!r}) refused", rel)
-            elif stat.S_ISREG(mode):
-                size = os.stat(full).st_size
-                data = None
-                if wanted(rel) and size <= limit:
-                    with open(full, "rb") as f:
-                        data = f.read(limit + 1)
-                    budget.charge(len(data))
-                yield _Member(rel, size, data)
-            elif not stat.S_ISDIR(mode):
-                yield UnsafeArchiveMember(root, f"{_link_kind(mode)} refused", rel)
 
 
 BIGQUERY_SUFFIX = re.compile(r"\.jsonl?(?:\.(?:gz|bz2|xz))?$", re.IGNORECASE)
