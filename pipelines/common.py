@@ -305,7 +305,8 @@ class SourceSpec:
 
     ``read``, if any, replaces the plain read: given the job's inputs and a scratch folder of
     its run, a transform from their paths to documents (``docs``) and errors
-    (``ReadFn.ERRORS``), each record counted once as ReadFn counts it (CCNet's line dedup reads twice: the lines' hashes, then the
+    (``ReadFn.ERRORS``), each record counted once as ReadFn counts it, and optionally ``notes``
+    (dicts merged into the manifest's config, as ``finish``'s) (CCNet's line dedup reads twice: the lines' hashes, then the
     documents without their duplicated lines). ``spread`` redistributes the documents read across
     workers (a shuffle of every document): for sources of a few large files; off where the
     inputs are many files, so that documents stream from their file to the shards."""
@@ -368,6 +369,8 @@ def build(pipeline: beam.Pipeline, spec: SourceSpec, inputs: Sequence[str], stag
     read = paths | "Read" >> (spec.read(inputs, f"{staging}/spill/read") if spec.read is not None
                               else beam.ParDo(
         ReadFn(spec.name, spec.reader)).with_outputs(ReadFn.ERRORS, main="docs"))
+    if isinstance(read, dict) and "notes" in read:  # a read that decides something says what
+        read["notes"] | "ReportReadNotes" >> WriteReport(f"{staging}/notes-read")
     docs = read["docs"] | "Spread" >> beam.Reshuffle() if spec.spread else read["docs"]
     stepped = (docs
                | "Steps" >> beam.ParDo(ApplyStepsFn(spec.name, spec.steps, shared.Shared(),

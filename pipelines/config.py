@@ -193,3 +193,29 @@ class GitHubConfig(PrepareConfig):
     max_expanded_size: int = setting(4 * 2**30, "an archive that expands to more is refused "
                                                 "past that point (a decompression bomb)",
                                      type=parse_size, default_text="4GiB")
+
+
+@dataclasses.dataclass(frozen=True)
+class BooksConfig(PrepareConfig):
+    """Project Gutenberg books and Books3-style collections -> whole books, one copy of each
+    work (books inside another at --overlap removed)."""
+
+    collection: str = setting("auto", "what the inputs are: Project Gutenberg plain-text books "
+                                      "(.txt, .txt.gz, .zip), or a Books3-style collection (a "
+                                      "tarball or folder of .txt, or JSON lines); auto tells them "
+                                      "by name", choices=["auto", "gutenberg", "books3"])
+    overlap: float = setting(0.9, "a book is a near-duplicate when at least this share of its "
+                                  "5-word shingles is in a longer book (LLaMA: 90%)")
+    min_words: int = setting(1000, "drop a book with fewer words once its boilerplate is gone")
+
+
+@dataclasses.dataclass(frozen=True)
+class ArxivConfig(PrepareConfig):
+    """arXiv's bulk LaTeX sources or paper folders -> one cleaned document per paper."""
+
+    drop_appendix: bool = setting(False, "also remove the appendices (RedPajama did; LLaMA names "
+                                         "only the bibliography)")
+    max_files: int = setting(10_000, "an archive with more files is refused past that many")
+    max_expanded_size: int = setting(2 * 2**30, "an archive that expands to more is refused "
+                                                "past that point (a decompression bomb)",
+                                     type=parse_size, default_text="2GiB")
