@@ -163,9 +163,11 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     assert release.tokenizer["vocab_size"] < 32_000 and "32,000" in err
     assert release.sources["wikipedia"].tokens["documents"] == len(docs)
     plan = json.loads((tmp_path / "demo" / "mixture.json").read_text())
-    assert sorted(s["source"] for s in plan["sources"]) == ["c4", "commoncrawl", "wikipedia"]
+    assert sorted(s["source"] for s in plan["sources"]) == [
+        "c4", "commoncrawl", "github", "stackexchange", "wikipedia"]
     assert release.tokenizer["sample"]["per_source_bytes"]["c4"] > 0
     _check_demo_c4(tmp_path / "demo", release, out)
+    _check_demo_code_and_questions(release)
 
     cc = release.sources["commoncrawl"]
     cc.funnel.check()
@@ -184,6 +186,18 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     start, end = evaluated[0]["val"]["wikipedia"]["bpb"], evaluated[-1]["val"]["wikipedia"]["bpb"]
     assert end < start - 0.3  # the tiny model learned from the release
     assert "validation bits per byte" in out and f"{end:.3f}" in out
+
+
+def _check_demo_code_and_questions(release: manifest.Manifest) -> None:
+    """The GitHub and StackExchange stages: each of the samples' traps met with its reason."""
+    github = release.sources["github"].funnel
+    github.check()
+    assert github.dropped["license:none"] == 2 and github.dropped["exact_dedup:duplicate"] == 1
+    assert {"code:generated", "code:minified", "code:not_text"} <= set(github.dropped)
+    questions = release.sources["stackexchange"].funnel
+    questions.check()
+    assert questions.merged == {"answer": 7}
+    assert questions.dropped == {"post:orphan_answer": 1, "post:tag_wiki": 1}
 
 
 def _check_demo_c4(demo: Path, release: manifest.Manifest, out: str) -> None:
