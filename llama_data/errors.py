@@ -115,3 +115,17 @@ class DecompressionBomb(InputError):
     stops there, what came before kept."""
 
     reason = "expanded_size_over_limit"
+
+
+class FileTooLarge(InputError):
+    """A file over its reader's size cap (a "book" of more than 64 MiB is a concatenation or
+    garbage): not read into memory, and the rest of its archive is read."""
+
+    reason = "file_too_large"
+
+
+class NotABook(InputError):
+    """A record of a mixed dump that is not of a book collection (The Pile's JSON lines carry all
+    22 of its sets): a books job was pointed at other data."""
+
+    reason = "not_a_book"
