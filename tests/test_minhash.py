@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import CORPUS, corpus_files
 from datasketch import MinHash
 from datasketch.hashfunc import sha1_hash32
 
@@ -31,7 +32,6 @@ from llama_data.dedup.minhash import (
     verify,
     words,
 )
-from tests.conftest import CORPUS, corpus_files
 
 BOOKS = CORPUS / "books"
 
