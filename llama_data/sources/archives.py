@@ -120,9 +120,16 @@ def members(path: str, budget: Budget, wanted: Wanted) -> Iterator[Member | Inpu
 
 
 def tar_members(path: str, budget: Budget, wanted: Wanted) -> Iterator[Member | InputError]:
+    with open_input(path) as stream:
+        yield from stream_tar_members(stream, path, budget, wanted)
+
+
+def stream_tar_members(stream: BinaryIO, path: str, budget: Budget,
+                       wanted: Wanted) -> Iterator[Member | InputError]:
+    """:func:`tar_members` of a tar already open as a (decompressed) stream, e.g. one member of
+    another archive; ``path`` names it in errors."""
     limit = budget.limits.max_file_bytes
-    with open_input(path) as stream, tarfile.open(fileobj=Counted(stream, budget),
-                                                  mode="r|") as tar:
+    with tarfile.open(fileobj=Counted(stream, budget), mode="r|") as tar:
         for info in tar:
             if info.isdir():
                 continue
