@@ -16,6 +16,8 @@ from llama_data.errors import LlamaDataError
 from llama_data.mixture import parse_count
 from llama_data.models import CATALOG, HOST, MIRROR_ENV
 from llama_data.pipelines.config import (
+    ArxivConfig,
+    BooksConfig,
     C4Config,
     CommonCrawlConfig,
     GitHubConfig,
@@ -138,6 +140,21 @@ PREPARE = {
                     "only, RedPajama's file filters (extension list, line length, alphanumeric "
                     "share, alphabetic characters per token), binary, generated and minified "
                     "files dropped, the licence header stripped, one copy of each exact file."),
+    "books": SourceCommand(
+        BooksConfig, help="Project Gutenberg books and Books3-style collections (book-level "
+                          "near-duplicate removal)",
+        description="Project Gutenberg plain-text books (header and footer boilerplate removed) "
+                    "and Books3-style collections (tarballs or folders of .txt, or The Pile's "
+                    "JSON lines) -> whole books; a book whose 5-word shingles are at least "
+                    "--overlap (90%) inside a longer one is removed (MinHash LSH candidates, "
+                    "verified exactly), and the clusters are listed in the manifest."),
+    "arxiv": SourceCommand(
+        ArxivConfig, help="arXiv LaTeX sources: bulk arXiv_src_*.tar archives or paper folders",
+        description="arXiv's bulk source archives (a tar of per-paper .gz files) or paper "
+                    "folders and archives -> one document per paper: its main file with its "
+                    "inputs inlined, comments removed, user macros expanded, everything before "
+                    "the first section and from the bibliography on removed, the maths kept as "
+                    "LaTeX."),
     "stackexchange": SourceCommand(
         StackExchangeConfig, help="StackExchange dump: per-site .7z archives or Posts.xml "
                                   "(questions with their answers by score)",

@@ -28,10 +28,12 @@ import apache_beam as beam
 import numpy as np
 
 from llama_data.dedup.minhash import (
+    CONTAINMENT,
     MinHasher,
     band_keys,
     clusters,
     containment,
+    jaccard_floor,
     keep_of,
     lsh_parameters,
     shingles,
@@ -51,13 +53,17 @@ DUPLICATE_OF = "near_duplicate_of"
 
 @dataclasses.dataclass(frozen=True)
 class NearDupSettings:
-    """The near-duplicate rule: containment at ``threshold``, MinHash with ``num_perm``
-    permutations, LSH bands retrieving pairs down to Jaccard ``jaccard``."""
+    """The near-duplicate rule: containment at ``threshold``; MinHash with ``num_perm``
+    permutations; LSH bands that retrieve, with probability 0.99, the pairs at the lowest Jaccard
+    that a pair at that containment can have (the smaller book >= SIZE_RATIO of the larger)."""
 
-    threshold: float = 0.9
+    threshold: float = CONTAINMENT
     num_perm: int = 128
-    jaccard: float = 0.5
     seed: int = 1
+
+    @property
+    def jaccard(self) -> float:
+        return jaccard_floor(self.threshold)
 
     def bands(self) -> tuple[int, int]:
         return lsh_parameters(self.num_perm, self.jaccard)
@@ -193,8 +199,13 @@ class ReadNearDeduplicated(beam.PTransform):
         candidates = (pairs
                       | "Candidates" >> beam.FlatMap(lambda pair: pair)
                       | "DistinctCandidates" >> beam.Distinct())
-        shingled = paths | "Shingles" >> beam.ParDo(_ShinglesFn(self._books),
-                                                    beam.pvalue.AsList(candidates))
+        # Each later read takes the paths through a shuffle of its own: fused with the first
+        # read, it would wait in that stage for side inputs computed after it (the local runner
+        # then stops with "watermark-pending bundles").
+        shingled = (paths
+                    | "PathsToShingle" >> beam.Reshuffle()
+                    | "Shingles" >> beam.ParDo(_ShinglesFn(self._books),
+                                               beam.pvalue.AsList(candidates)))
         with_first = ({"pairs": pairs, "shingles": shingled}
                       | "JoinFirst" >> beam.CoGroupByKey()
                       | "KeyBySecond" >> beam.FlatMap(_with_first))
@@ -204,7 +215,7 @@ class ReadNearDeduplicated(beam.PTransform):
         losers = (edges
                   | "AllEdges" >> beam.combiners.ToList()
                   | "Keepers" >> beam.Map(_losers, beam.pvalue.AsDict(sizes)))
-        read = paths | "ReadMarked" >> beam.ParDo(
+        read = paths | "PathsToRead" >> beam.Reshuffle() | "ReadMarked" >> beam.ParDo(
             _ReadMarkedFn(SOURCE, self._reader), beam.pvalue.AsSingleton(losers)).with_outputs(
             ReadFn.ERRORS, main="docs")
         notes = (edges
@@ -228,7 +239,7 @@ def _cluster_notes(edges: list[tuple[str, str, float]], sizes: dict[str, int],
     b, r = settings.bands()
     return {"near_dup": {"rule": f"containment >= {settings.threshold} of the smaller book's "
                                  "5-word shingles", "num_perm": settings.num_perm,
-                         "bands": b, "rows": r, "lsh_jaccard": settings.jaccard,
+                         "bands": b, "rows": r, "lsh_jaccard": round(settings.jaccard, 4),
                          "clusters": sorted(listed, key=lambda c: c["kept"])}}
 
 
