@@ -8,12 +8,16 @@ its job), on the same papers: the two of ``../shared/corpus/arxiv``, each copied
      copy (its figure resizing off);
    - in memory: our :func:`clean_paper` on the inlined text against the peer's own comment step
      (``_remove_comments_and_commands_to_delete``) on each .tex file's lines.
-2. What each leaves, per shared paper: ``%`` comments with text, bare ``%`` at line ends (the
+2. The whole ``llama-data prepare arxiv`` job as users run it, on bulk archives
+   (``arXiv_src_2601_NNN.tar``: per-paper gzipped tars of the shared papers, each copy its own
+   paper id) at 1x and 4x: papers per CPU-second of every process of the job, peak memory of its
+   process tree (bench/commoncrawl.py's measurement), both cores.
+3. What each leaves, per shared paper: ``%`` comments with text, bare ``%`` at line ends (the
    peer keeps them on purpose: in TeX they join a line to the next), uses of the paper's own macros
    (names from its ``\\newcommand``/``\\def`` lines), definitions, and whether the preamble and the
    bibliography are still there.
 
-    .venv/bin/python bench/arxiv.py [--copies N]
+    .venv/bin/python bench/arxiv.py [--copies N] [--job-papers N] [--workers N]
 
 Needs ../shared/corpus/arxiv and the ``bench`` extra (arxiv-latex-cleaner).
 """
@@ -24,8 +28,11 @@ import argparse
 import contextlib
 import io
 import logging
+import os
 import re
 import shutil
+import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -98,9 +105,64 @@ def measure(folders: list[Path], texts: dict[Path, str],
     ]
 
 
+def bulk_archives(folder: Path, papers: int, per_archive: int = 100) -> list[Path]:
+    """``papers`` submissions in arXiv's bulk format: the shared papers in turn, each a gzipped
+    tar of its folder under its own id (2601.NNNNN)."""
+    folder.mkdir(parents=True)
+    blobs = []
+    for paper in PAPERS:
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w:gz") as tar:
+            for path in sorted(paper.rglob("*")):
+                if path.is_file():
+                    tar.add(path, arcname=str(path.relative_to(paper)))
+        blobs.append(raw.getvalue())
+    archives = []
+    for start in range(0, papers, per_archive):
+        path = folder / f"arXiv_src_2601_{start // per_archive + 1:03d}.tar"
+        with tarfile.open(path, "w") as tar:
+            for n in range(start, min(papers, start + per_archive)):
+                data = blobs[n % len(blobs)]
+                info = tarfile.TarInfo(f"2601/2601.{n + 1:05d}.gz")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        archives.append(path)
+    return archives
+
+
+def whole_job(work: Path, base: int, workers: int) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from commoncrawl import run_measured
+
+    from llama_data import manifest
+
+    mode = "multi_processing" if workers > 1 else "in_memory"
+    print(f"\nthe whole job: llama-data prepare arxiv, {workers} worker(s)")
+    print("| input | papers | kept | CPU s | wall s | papers/s per core | peak MB |\n"
+          "|---|---:|---:|---:|---:|---:|---:|")
+    peaks = {}
+    for factor in (1, 4):
+        archives = bulk_archives(work / f"bulk-{factor}x", base * factor)
+        release = work / f"release-{factor}x"
+        result = run_measured([str(Path(sys.executable).parent / "llama-data"), "-q", "prepare",
+                               "arxiv", "--input", *map(str, archives), "--output", str(release),
+                               "--shard-size", "4MiB",
+                               f"--direct_num_workers={workers}", f"--direct_running_mode={mode}"])
+        funnel = manifest.load(str(release)).sources["arxiv"].funnel
+        funnel.check()
+        peaks[factor] = result["peak_mb"]
+        print(f"| {factor}x | {funnel.read:,} | {funnel.kept:,} | {result['cpu']:.1f} | "
+              f"{result['wall']:.1f} | {funnel.read / result['cpu']:.0f} | "
+              f"{result['peak_mb']:.0f} |")
+    print(f"peak memory 4x / 1x: {peaks[4] / peaks[1]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=100)
+    parser.add_argument("--job-papers", type=int, default=1000,
+                        help="submissions of the whole job's 1x input (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # the peer logs every file and warns on \if blocks
     if not PAPERS:
@@ -136,6 +198,8 @@ def main() -> None:
                 row = leftovers(text, names)
                 print(f"| {paper.name} | {tool} | " + " | ".join(str(v) for v in row.values())
                       + " |")
+    with tempfile.TemporaryDirectory() as tmp:
+        whole_job(Path(tmp), args.job_papers, args.workers)
 
 
 if __name__ == "__main__":

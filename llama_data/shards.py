@@ -18,6 +18,7 @@ from llama_data.io import atomic_open
 
 DEFAULT_SHARD_BYTES = 256 * 2**20
 BATCH_DOCUMENTS = 1024
+BATCH_BYTES = 8 << 20  # text a batch holds at most: a few books, not 1,024 of them
 SUFFIX = ".arrow"
 
 
@@ -55,20 +56,25 @@ class _HashingSink:
 
 
 class DocumentWriter:
-    """Documents appended one at a time to an Arrow IPC stream on ``raw``; memory holds one batch."""
+    """Documents appended one at a time to an Arrow IPC stream on ``raw``; memory holds one batch:
+    ``batch`` documents, or fewer once their text reaches ``batch_bytes`` (books, papers)."""
 
-    def __init__(self, raw, compression: str | None = "zstd", batch: int = BATCH_DOCUMENTS):
+    def __init__(self, raw, compression: str | None = "zstd", batch: int = BATCH_DOCUMENTS,
+                 batch_bytes: int = BATCH_BYTES):
         options = pa.ipc.IpcWriteOptions(compression=compression)
         self._writer = pa.ipc.new_stream(pa.PythonFile(raw, mode="w"), SCHEMA, options=options)
-        self._batch_size = batch
+        self._batch_size, self._batch_bytes = batch, batch_bytes
         self._batch: list[Document] = []
+        self._pending = 0
         self.documents = self.text_bytes = 0
 
     def write(self, doc: Document) -> None:
+        size = len(doc.text.encode("utf-8"))
         self._batch.append(doc)
         self.documents += 1
-        self.text_bytes += len(doc.text.encode("utf-8"))
-        if len(self._batch) == self._batch_size:
+        self.text_bytes += size
+        self._pending += size
+        if len(self._batch) == self._batch_size or self._pending >= self._batch_bytes:
             self._flush()
 
     def close(self) -> None:
@@ -78,7 +84,7 @@ class DocumentWriter:
     def _flush(self) -> None:
         if self._batch:
             self._writer.write_batch(to_record_batch(self._batch))
-            self._batch = []
+            self._batch, self._pending = [], 0
 
 
 def write_shard(docs: Iterable[Document], path: str) -> ShardInfo:

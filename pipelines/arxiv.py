@@ -7,8 +7,9 @@
            first sectioning command and from the bibliography on removed; --drop-appendix) ->
            HasSection
 
-A bulk archive holds thousands of papers: the papers read from it are spread across the workers
-(a shuffle of the raw papers), so that one archive does not clean on one core.
+Papers stream from their archive to the shards (no shuffle of the raw papers, which the local
+runner would hold in memory): the work is spread by input file, and arXiv's bulk sources are
+thousands of archives of ~500 MB.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .config import ArxivConfig
 def spec(drop_appendix: bool, limits: ArchiveLimits = PAPER_LIMITS) -> common.SourceSpec:
     return common.SourceSpec(
         name=SOURCE, reader=functools.partial(read_arxiv, limits=limits),
-        steps=functools.partial(arxiv_steps, drop_appendix), spread=True)
+        steps=functools.partial(arxiv_steps, drop_appendix), spread=False)
 
 
 def run(config: ArxivConfig, beam_args: Sequence[str] = (),

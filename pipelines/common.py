@@ -213,6 +213,7 @@ class _SpillFn(beam.DoFn):
     batch of documents."""
 
     BATCH = 64  # documents buffered per open bucket file
+    BATCH_BYTES = 1 << 20  # or fewer, once their text reaches this (papers, books)
 
     def __init__(self, directory: str, buckets: int,
                  key: Callable[[Document], str] = document_id):
@@ -226,7 +227,8 @@ class _SpillFn(beam.DoFn):
         if bucket not in self._open:
             path = f"{self._directory}/{bucket:05d}-{uuid.uuid4().hex}{SUFFIX}"
             raw = fsspec.open(path, "wb", auto_mkdir=True).open()
-            self._open[bucket] = (path, raw, DocumentWriter(raw, "lz4", self.BATCH))
+            self._open[bucket] = (path, raw, DocumentWriter(raw, "lz4", self.BATCH,
+                                                            self.BATCH_BYTES))
         self._open[bucket][2].write(doc)
 
     def finish_bundle(self):
