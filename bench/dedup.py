@@ -10,13 +10,17 @@ recall of planted near-duplicates.
    the words dropped or replaced in 5 blocks, truncated and replaced, and negatives with 15-25%
    replaced. Ground truth: each planted pair's exact containment.
 2. Signatures per CPU-second (one core) for book-length documents, datasketch 2 against
-   ``llama_data.dedup.minhash`` with the same hash function (``sha1_hash32`` of each shingle's
-   UTF-8 bytes) and permutations, every signature checked identical in the run: from the
-   shingle byte strings (datasketch's plain ``MinHash.update`` loop, ``MinHash.bulk``, ours);
-   from the book's text (tokenising and shingling included on both sides; ours also keeps the
-   sorted distinct shingles that verification needs); and the permute-and-minimum stage alone
-   on the same uint32 hashes (datasketch given them through an identity ``hashfunc``). Runs are
-   interleaved in pairs; median ratio and its spread (min-max) over the repeats.
+   ``llama_data.dedup.minhash`` with the same hash function, ``shingle_hash`` (datasketch given
+   it as ``hashfunc``, called once per shingle's UTF-8 bytes; ours computes it in numpy for a
+   whole book, each distinct word hashed once) and the same permutations, every signature checked
+   identical in the run: datasketch's plain ``MinHash.update`` loop and ``MinHash.bulk`` from
+   ready shingle byte strings (not charged for tokenising and joining) against ours from the
+   book's text (tokenising included; ours also keeps the sorted distinct shingles that
+   verification needs); both from the text; for reference, datasketch's bulk with its default
+   ``sha1_hash32`` (a different hash: signatures not compared); and the permute-and-minimum stage
+   alone on the same uint32 hashes (datasketch given them through an identity ``hashfunc``).
+   Runs are interleaved in pairs; median ratio and its spread (min-max) over the repeats;
+   shingles/cpu-s counts every shingle position (repeats included).
 3. LSH candidate search over all documents with the chosen banding (BANDS x ROWS):
    datasketch's ``MinHashLSH(params=(BANDS, ROWS))`` insert + query of every document against
    our ``band_keys`` + grouping; the candidate sets are checked equal.
@@ -42,14 +46,16 @@ from llama_data.dedup.minhash import (
     BANDS,
     CONTAINMENT,
     ROWS,
+    SHINGLE_WORDS,
     MinHasher,
     band_keys,
     candidate_pairs,
     clusters,
     containment,
     keep_of,
-    sha1_hash32_array,
     shingle_bytes,
+    shingle_hash,
+    shingle_hashes,
     shingles,
     verify,
     words,
@@ -138,55 +144,71 @@ def same(ours: np.ndarray, theirs: list[MinHash]) -> None:
 def update_loop(batch: list[list[bytes]]) -> list[MinHash]:
     out = []
     for items in batch:
-        m = MinHash(num_perm=NUM_PERM)
+        m = MinHash(num_perm=NUM_PERM, hashfunc=shingle_hash)
         for item in items:
             m.update(item)
         out.append(m)
     return out
 
 
-def speed(texts: list[str], repeats: int) -> list[tuple[str, str, float, float]]:
-    """(stage, tool, docs/cpu-s median, ratio ours/tool per repeat) rows."""
+def bulk(batch: list, **hashfunc) -> list[MinHash]:
+    return MinHash.bulk(batch, num_perm=NUM_PERM, **hashfunc)
+
+
+def speed(texts: list[str], repeats: int) -> list[tuple]:
+    """(stage, peer, peer docs/cpu-s, ours docs/cpu-s, peer shingles/cpu-s, ours shingles/cpu-s,
+    ours/peer median, min, max) rows; signatures compared unless the stage's hash differs."""
     hasher = MinHasher(NUM_PERM)
     byte_lists = [shingle_bytes(words(t)) for t in texts]
-    hash_lists = [sha1_hash32_array(b).tolist() for b in byte_lists]
-    stages = {
-        "from shingle bytes": (
-            {"datasketch update loop": lambda: update_loop(byte_lists[:2]),
-             "datasketch bulk": lambda: MinHash.bulk(byte_lists, num_perm=NUM_PERM)},
-            lambda: hasher.signatures([sha1_hash32_array(b) for b in byte_lists])),
-        "from text": (
-            {"datasketch bulk": lambda: MinHash.bulk(
-                [shingle_bytes(words(t)) for t in texts], num_perm=NUM_PERM)},
-            lambda: hasher.signatures([shingles(t) for t in texts])),
-        "permute+min (same uint32 hashes)": (
-            {"datasketch bulk": lambda: MinHash.bulk(
-                hash_lists, num_perm=NUM_PERM, hashfunc=lambda h: h)},
-            lambda: hasher.signatures([np.array(h, dtype=np.uint32) for h in hash_lists])),
-    }
+    hash_lists = [shingle_hashes(words(t)).tolist() for t in texts]
+    counts = np.cumsum([0] + [len(b) for b in byte_lists])  # shingles of the first k documents
+
+    def ours_from_text() -> np.ndarray:
+        return hasher.signatures([shingles(t) for t in texts])
+
+    same_hash = {"hashfunc": shingle_hash}
+    stages = [  # (stage, peer, peer fn, ours fn, signatures comparable)
+        ("shingle_hash; datasketch from shingle bytes, ours from text", "datasketch update loop",
+         lambda: update_loop(byte_lists[:2]), ours_from_text, True),
+        ("shingle_hash; datasketch from shingle bytes, ours from text", "datasketch bulk",
+         lambda: bulk(byte_lists, **same_hash), ours_from_text, True),
+        ("shingle_hash; both from text", "datasketch bulk",
+         lambda: bulk([shingle_bytes(words(t)) for t in texts], **same_hash), ours_from_text,
+         True),
+        ("from text, datasketch's default sha1_hash32 (not comparable)", "datasketch bulk",
+         lambda: bulk([shingle_bytes(words(t)) for t in texts]), ours_from_text, False),
+        ("permute + minimum only (same uint32 hashes)", "datasketch bulk",
+         lambda: bulk(hash_lists, hashfunc=lambda h: h),
+         lambda: hasher.signatures([np.array(h, dtype=np.uint32) for h in hash_lists]), True),
+    ]
     rows = []
-    for stage, (peers, ours_fn) in stages.items():
-        for peer, peer_fn in peers.items():
-            rates, ours_rates = [], []
-            for r in range(repeats):
-                pair = [("peer", peer_fn), ("ours", ours_fn)]
-                timings = {}
-                for name, fn in pair if r % 2 == 0 else pair[::-1]:
-                    timings[name] = cpu(fn)
-                peer_s, peer_out = timings["peer"]
-                ours_s, ours_out = timings["ours"]
+    for stage, peer, peer_fn, ours_fn, comparable in stages:
+        rates, ours_rates = [], []
+        for r in range(repeats):
+            pair = [("peer", peer_fn), ("ours", ours_fn)]
+            timings = {}
+            for name, fn in pair if r % 2 == 0 else pair[::-1]:
+                timings[name] = cpu(fn)
+            peer_s, peer_out = timings["peer"]
+            ours_s, ours_out = timings["ours"]
+            if comparable:
                 same(ours_out, peer_out)
-                rates.append(len(peer_out) / peer_s)
-                ours_rates.append(len(ours_out) / ours_s)
-            ratios = [o / p for o, p in zip(ours_rates, rates)]
-            rows.append((stage, peer, statistics.median(rates), statistics.median(ours_rates),
-                         statistics.median(ratios), min(ratios), max(ratios)))
+            rates.append(len(peer_out) / peer_s)
+            ours_rates.append(len(ours_out) / ours_s)
+        ratios = [o / p for o, p in zip(ours_rates, rates)]
+        per_doc = counts[-1] / len(texts)
+        peer_per_doc = counts[len(peer_out)] / len(peer_out)
+        rows.append((stage, peer, statistics.median(rates), statistics.median(ours_rates),
+                     statistics.median(rates) * peer_per_doc,
+                     statistics.median(ours_rates) * per_doc,
+                     statistics.median(ratios), min(ratios), max(ratios)))
     return rows
 
 
 def lsh(signatures: dict[str, np.ndarray], repeats: int):
     """(datasketch docs/s, ours docs/s, ratios, candidates): insert + query every document."""
-    minhashes = {k: MinHash(num_perm=NUM_PERM, hashvalues=s, scheme="affine32") for k, s in signatures.items()}
+    minhashes = {k: MinHash(num_perm=NUM_PERM, hashvalues=s, scheme="affine32")
+                 for k, s in signatures.items()}
 
     def theirs():
         index = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))
@@ -230,18 +252,21 @@ def main() -> None:
     print(f"\n## Signatures per CPU-second ({args.timed} documents of "
           f"{np.mean([len(words(t)) for t in timed]):,.0f} words, {NUM_PERM} permutations, "
           f"{args.repeats} interleaved paired runs; identical signatures checked)\n")
-    print("| stage | peer | peer docs/cpu-s | ours docs/cpu-s | ours/peer median | min-max |")
-    print("|---|---|---|---|---|---|")
-    for stage, peer, p, o, med, lo, hi in speed(timed, args.repeats):
-        print(f"| {stage} | {peer} | {p:.2f} | {o:.2f} | **{med:.2f}x** | {lo:.2f}-{hi:.2f} |")
+    print("| stage | peer | peer docs/cpu-s | ours docs/cpu-s | peer shingles/cpu-s | "
+          "ours shingles/cpu-s | ours/peer median | min-max |\n|---|---|---|---|---|---|---|---|")
+    for stage, peer, p, o, ps, os_, med, lo, hi in speed(timed, args.repeats):
+        print(f"| {stage} | {peer} | {p:.2f} | {o:.2f} | {ps:,.0f} | {os_:,.0f} | "
+              f"**{med:.2f}x** | {lo:.2f}-{hi:.2f} |")
 
     shingle_s, shingles_of = cpu(lambda: {k: shingles(t) for k, t in texts.items()})
+    positions = sum(max(n - SHINGLE_WORDS + 1, min(n, 1)) for n in n_words.values())
     keys = list(shingles_of)
     hasher = MinHasher(NUM_PERM)
     sig_s, matrix = cpu(lambda: hasher.signatures([shingles_of[k] for k in keys]))
     signatures = dict(zip(keys, matrix))
-    print(f"\nAll {len(texts)} documents: shingles {len(texts) / shingle_s:.1f} docs/cpu-s, "
-          f"signatures from shingles {len(texts) / sig_s:.0f} docs/cpu-s")
+    print(f"\nAll {len(texts)} documents: shingles (from text) {len(texts) / shingle_s:.1f} "
+          f"docs/cpu-s = {positions / shingle_s:,.0f} shingles/cpu-s; signatures from shingles "
+          f"{len(texts) / sig_s:.0f} docs/cpu-s")
 
     ds_rate, our_rate, ratios, candidates = lsh(signatures, 3)
     print(f"\n## LSH candidate search ({BANDS} bands x {ROWS} rows, insert + query every "

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from conftest import CORPUS, corpus_files
 from datasketch import MinHash
-from datasketch.hashfunc import sha1_hash32
 
 from llama_data.dedup.minhash import (
     BANDS,
@@ -28,6 +27,8 @@ from llama_data.dedup.minhash import (
     lsh_parameters,
     retrieval_probability,
     shingle_bytes,
+    shingle_hash,
+    shingle_hashes,
     shingles,
     verify,
     words,
@@ -74,12 +75,49 @@ def edited(tokens: list[str], share: float, blocks: int, replace: bool,
 
 # --- shingles ---------------------------------------------------------------------------------
 
-def test_shingles_are_the_distinct_sha1_hash32_of_five_word_runs():
+def test_shingles_are_the_distinct_shingle_hash_of_five_word_runs():
     text = "A b c d e a B c d e"  # runs: abcde bcdea cdeab deabc eabcd abcde (repeated)
     runs = ["a b c d e", "b c d e a", "c d e a b", "d e a b c", "e a b c d"]
-    expected = sorted(sha1_hash32(r.encode()) for r in runs)
+    expected = sorted({shingle_hash(r.encode()) for r in runs})
+    assert len(expected) == 5
     assert shingles(text).tolist() == expected
     assert shingles(text).dtype == np.uint32
+
+
+def test_shingle_hashes_equal_shingle_hash_of_each_shingle_in_order():
+    rng = np.random.default_rng(5)
+    for text in ("Là où l’été dure, naïve Ærøskøbing: 東京 ß " * 3, random_text(rng, 3000, 200)):
+        tokens = words(text)
+        expected = [shingle_hash(item) for item in shingle_bytes(tokens)]
+        assert shingle_hashes(tokens).tolist() == expected
+        assert shingles(text).tolist() == sorted(set(expected))
+    for n in (1, 3, 8):
+        tokens = words(random_text(rng, 40, 10))
+        assert shingle_hashes(tokens, n).tolist() == [shingle_hash(item)
+                                                      for item in shingle_bytes(tokens, n)]
+
+
+def test_shingle_hash_depends_on_order_and_word_boundaries_and_is_32_bit():
+    variants = [b"a b c d e", b"b a c d e", b"a b c d f", b"ab c d e f", b"a bc d e f", b"a b c d"]
+    values = [shingle_hash(v) for v in variants]
+    assert len(set(values)) == len(values)
+    assert all(0 <= v < 2**32 for v in values)
+
+
+def test_shingle_hash_is_the_same_in_another_process():
+    code = ("from llama_data.dedup.minhash import shingle_hash; "
+            "print(shingle_hash('it is a truth universally'.encode()))")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout
+    assert int(other) == shingle_hash(b"it is a truth universally")
+
+
+def test_shingle_hash_collisions_are_those_of_a_random_32_bit_hash():
+    # 200k distinct shingles: a random 32-bit hash collides on n^2 / 2^33 = 4.7 pairs expected.
+    tokens = [f"w{i}" for i in np.random.default_rng(9).integers(0, 50_000, 200_004)]
+    distinct = len(set(shingle_bytes(tokens)))
+    assert distinct > 199_990
+    assert distinct - len(set(shingle_hashes(tokens).tolist())) <= 20
 
 
 def test_words_ignore_case_punctuation_italics_markers_and_apostrophe_forms():
@@ -90,29 +128,35 @@ def test_words_ignore_case_punctuation_italics_markers_and_apostrophe_forms():
 
 def test_short_texts_are_one_shingle_and_empty_texts_none():
     assert shingle_bytes(["to", "be"]) == [b"to be"]
-    assert shingles("").size == 0
-    assert shingles("Éclair au café").tolist() == [sha1_hash32("éclair au café".encode())]
+    assert shingles("").size == 0 and shingles("").dtype == np.uint32
+    assert shingles("Éclair au café").tolist() == [shingle_hash("éclair au café".encode())]
+    assert shingles("Eclair").tolist() == [shingle_hash(b"eclair")]
 
 
 # --- signatures -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("num_perm, seed", [(128, 1), (64, 7), (256, 42), (16, 0)])
-def test_signatures_identical_to_datasketch(num_perm, seed):
+def test_signatures_identical_to_datasketch_with_the_same_hash_function(num_perm, seed):
     rng = np.random.default_rng(seed)
-    # Lengths around the 4096-hash block: documents inside one block, across blocks, empty.
-    texts = [random_text(rng, n) for n in (9000, 3, 0, 50, 4100, 12, 7000, 4)]
+    # Lengths around the 4096-hash block: documents inside one block, across blocks, empty,
+    # shorter than a shingle.
+    texts = [random_text(rng, n) for n in (9000, 3, 0, 50, 4100, 12, 7000, 4, 1)]
     hasher = MinHasher(num_perm, seed)
     ours = hasher.signatures([shingles(t) for t in texts])
-    for text, signature in zip(texts, ours):
-        reference = MinHash(num_perm=num_perm, seed=seed)
-        reference.update_batch(shingle_bytes(words(text)))
+    batches = [shingle_bytes(words(t)) for t in texts]
+    bulk = MinHash.bulk(batches, num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
+    for items, signature, from_bulk in zip(batches, ours, bulk):
+        reference = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
+        reference.update_batch(items)
         assert np.array_equal(signature, reference.hashvalues)
+        assert np.array_equal(signature, from_bulk.hashvalues)
     assert np.array_equal(hasher.signature(shingles(texts[0])), ours[0])
+    assert np.all(ours[2] == 2**32 - 1)  # the empty text: datasketch's empty MinHash
 
 
 def test_signature_equals_datasketch_plain_update_loop():
     text = "the quick brown fox jumps over the lazy dog and runs far away from the farm"
-    reference = MinHash()  # datasketch's defaults: 128 permutations, seed 1
+    reference = MinHash(hashfunc=shingle_hash)  # datasketch's defaults: 128 permutations, seed 1
     for item in shingle_bytes(words(text)):
         reference.update(item)
     assert np.array_equal(MinHasher().signature(shingles(text)), reference.hashvalues)
