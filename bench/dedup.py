@@ -27,7 +27,11 @@ recall of planted near-duplicates.
 4. Recall of planted pairs with containment >= 0.9 among the candidates (target >= 0.99),
    precision after exact verification (target 1.0), clusters.
 
+5. The whole ``llama-data prepare books`` job on ``--job-docs`` documents (base documents of
+   8k-30k words, planted near-duplicates in the same share) as Books3 JSON lines, at 1x and 4x.
+
     .venv/bin/python bench/dedup.py [--docs 2000] [--planted 300] [--timed 6] [--repeats 5]
+                                    [--job-docs 2000] [--workers 2]
 """
 
 from __future__ import annotations
@@ -107,8 +111,9 @@ def variant(ids: np.ndarray, kind: str, vocabulary: int, rng: np.random.Generato
 KINDS = ("truncate", "drop", "replace", "truncate+replace", "negative")
 
 
-def corpus(n_docs: int, n_planted: int, seed: int):
-    """(texts by id, planted pairs (base id, variant id, kind))."""
+def corpus(n_docs: int, n_planted: int, seed: int, lengths: tuple[int, int] = (20_000, 100_000)):
+    """(texts by id, planted pairs (base id, variant id, kind)); base documents of ``lengths``
+    words."""
     rng = np.random.default_rng(seed)
     real = {f"real/{p.name}": book_text(p) for p in sorted(BOOKS.glob("*.txt"))}
     ring_words = words(real["real/1342-0.KArcherSutherland.txt"]) + words(real["real/pg5200.txt"])
@@ -116,7 +121,7 @@ def corpus(n_docs: int, n_planted: int, seed: int):
     n_base = n_docs - len(real) - n_planted
     texts, ids_of = dict(real), {}
     for i in range(n_base):
-        length = int(rng.integers(20_000, 100_000))
+        length = int(rng.integers(*lengths))
         window = ring[(int(rng.integers(0, len(ring))) + np.arange(length)) % len(ring)]
         substitution = np.arange(len(vocab))
         moved = rng.random(len(vocab)) < 0.5
@@ -231,6 +236,55 @@ def lsh(signatures: dict[str, np.ndarray], repeats: int):
     return statistics.median(ds_rates), statistics.median(our_rates), ratios, out["ours"][1]
 
 
+def whole_job(docs: int, planted: int, seed: int, workers: int) -> None:
+    """``llama-data prepare books`` as users run it on the documents of ``corpus`` (base
+    documents of 8k-30k words) as Books3-style JSON lines, at 1x and 4x: books per CPU-second of
+    every process of the job, peak memory of its process tree (bench/commoncrawl.py's
+    measurement), and the near-duplicates it removed against the planted ones."""
+    import json
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from commoncrawl import run_measured
+
+    from llama_data import manifest
+
+    mode = "multi_processing" if workers > 1 else "in_memory"
+    print(f"\n## The whole job: llama-data prepare books, {workers} worker(s)\n")
+    print("| input | books | MB | kept | near_dup:duplicate | planted >= 0.9 | CPU s | wall s | "
+          "books/s per core | peak MB |\n|---|---|---|---|---|---|---|---|---|---|")
+    peaks = {}
+    for factor in (1, 4):
+        texts, pairs = corpus(docs * factor, planted * factor, seed + factor, (8_000, 30_000))
+        positives = sum(containment(shingles(texts[a]), shingles(texts[b])) >= CONTAINMENT
+                        for a, b, _ in pairs)
+        with tempfile.TemporaryDirectory() as work:
+            paths, keys = [], sorted(texts)
+            for start in range(0, len(keys), 100):
+                path = Path(work) / f"books3-{start // 100:05d}.jsonl"
+                with path.open("w", encoding="utf-8") as f:
+                    for key in keys[start:start + 100]:
+                        f.write(json.dumps({"text": texts[key],
+                                            "meta": {"pile_set_name": "Books3"}}) + "\n")
+                paths.append(path)
+            size = sum(p.stat().st_size for p in paths) / 2**20
+            del texts
+            release = Path(work) / "release"
+            result = run_measured([str(Path(sys.executable).parent / "llama-data"), "-q",
+                                   "prepare", "books", "--input", *map(str, paths), "--output",
+                                   str(release), "--shard-size", "16MiB",
+                                   f"--direct_num_workers={workers}",
+                                   f"--direct_running_mode={mode}"])
+            funnel = manifest.load(str(release)).sources["books"].funnel
+            funnel.check()
+        peaks[factor] = result["peak_mb"]
+        print(f"| {factor}x | {funnel.read:,} | {size:,.0f} | {funnel.kept:,} | "
+              f"{funnel.dropped.get('near_dup:duplicate', 0)} | {positives} | "
+              f"{result['cpu']:.1f} | {result['wall']:.1f} | {funnel.read / result['cpu']:.1f} | "
+              f"{result['peak_mb']:.0f} |")
+    print(f"peak memory 4x / 1x: {peaks[4] / peaks[1]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=2000)
@@ -238,6 +292,9 @@ def main() -> None:
     parser.add_argument("--timed", type=int, default=6, help="documents per timed run")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--job-docs", type=int, default=2000,
+                        help="documents of the whole job's 1x input; 0: no whole job")
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     if not BOOKS.is_dir():
         sys.exit(f"shared books not found at {BOOKS}")
@@ -308,6 +365,9 @@ def main() -> None:
     print(f"Clusters: {len(groups)} ({sum(len(g) for g in groups)} documents, "
           f"{sum(len(g) - 1 for g in groups)} removed); the Pride and Prejudice cluster keeps "
           f"{kept}")
+    if args.job_docs:
+        whole_job(args.job_docs, args.job_docs * args.planted // args.docs, args.seed,
+                  args.workers)
 
 
 if __name__ == "__main__":

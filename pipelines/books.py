@@ -248,7 +248,7 @@ def spec(collection: str, min_words: int, settings: NearDupSettings) -> common.S
     return common.SourceSpec(
         name=SOURCE, reader=reader, steps=functools.partial(steps, min_words),
         read=lambda _inputs, _scratch: ReadNearDeduplicated(reader, min_words, settings),
-        spread=True)
+        spread=False)
 
 
 def run(config: BooksConfig, beam_args: Sequence[str] = (),
