@@ -12,7 +12,7 @@ from pathlib import Path
 from llama_data import manifest, mixture, samples
 
 DEMO_VOCAB = 2000  # the sample is ~100 KB of text: far too little for LLaMA's 32,000 pieces
-STAGES = 11
+STAGES = 13
 # ~14 epochs of the sample's ~36k tokens, 20-30 s on two cores: validation bits per byte fall
 # until about there, and rise again as the tiny model starts to memorise so small a sample.
 DEMO_TRAIN_TOKENS = 500_000
@@ -43,24 +43,25 @@ def run_demo(output: str, beam_args: Sequence[str] = ()) -> None:
     _commoncrawl(output, dumps, beam_args)
     _c4(output, beam_args)
     _code_and_questions(output, beam_args)
+    _books_and_papers(output, beam_args)
 
-    _stage(8, f"tokenizer: SentencePiece BPE with LLaMA's spec, {DEMO_VOCAB} pieces "
+    _stage(10, f"tokenizer: SentencePiece BPE with LLaMA's spec, {DEMO_VOCAB} pieces "
               f"(LLaMA has 32,000; the demo sample is too small for that)")
     train_tokenizer.train(output, mixture.load_weights("table1"), vocab_size=DEMO_VOCAB,
                 sample_bytes=10 * 2**20)
 
-    _stage(9, "tokens: every shard encoded into uint16 token shards")
+    _stage(11, "tokens: every shard encoded into uint16 token shards")
     release = encode.encode_release(output)
     tokens = {source: e.tokens["tokens"] for source, e in release.sources.items()}
     available = sum(tokens.values())
 
-    _stage(10, "mix: the demo's sources in proportion to their tokens (Table 1's 67% CommonCrawl "
+    _stage(12, "mix: the demo's sources in proportion to their tokens (Table 1's 67% CommonCrawl "
               "would repeat the sample's few pages ~80 times), all repeated for the short run")
     plan = mixture.plan_for(DEMO_TRAIN_TOKENS, {s: n / available for s, n in tokens.items()},
                             output, {}, max_epochs=math.ceil(DEMO_TRAIN_TOKENS / available))
     print(mixture.render(plan))
 
-    _stage(11, "train: a tiny LLaMA on the release's mixture (CPU, half a minute)")
+    _stage(13, "train: a tiny LLaMA on the release's mixture (CPU, half a minute)")
     run = Path(output) / "runs" / "demo-tiny"
     train(TrainConfig(release=output, output=str(run), preset="tiny", tokens=plan.total_tokens,
                       seq_len=128,
@@ -142,4 +143,26 @@ def _code_and_questions(output: str, beam_args: Sequence[str]) -> None:
               "score, HTML to text (Apache Beam)")
     stackexchange.run(StackExchangeConfig(input=[str(samples.stackexchange_posts())],
                                           output=output), beam_args)
+    print(manifest.render(output, manifest.load(output)))
+
+
+def _books_and_papers(output: str, beam_args: Sequence[str]) -> None:
+    """LLaMA's Books and ArXiv steps on their samples: stages 8 and 9."""
+    from llama_data.pipelines import arxiv, books
+    from llama_data.pipelines.config import ArxivConfig, BooksConfig
+
+    _stage(8, "books: Project Gutenberg files (an older edition of one planted) and a Books3 "
+              "tarball, boilerplate removed, books inside another at >= 90% containment "
+              "dropped (MinHash LSH, verified exactly) (Apache Beam)")
+    books.run(BooksConfig(input=[str(p) for p in samples.books_sample()], output=output),
+              beam_args)
+    print(manifest.render(output, manifest.load(output)))
+    for cluster in manifest.load(output).sources["books"].config["near_dup"]["clusters"]:
+        print(f"near-duplicate cluster: kept {cluster['kept']}")
+        for first, second, share in cluster["pairs"]:
+            print(f"  {first} ~ {second}: containment {share}")
+
+    _stage(9, "arxiv: a bulk source archive, one document per paper, \\input inlined, comments "
+              "removed, user macros expanded, preamble and bibliography cut (Apache Beam)")
+    arxiv.run(ArxivConfig(input=[str(samples.arxiv_sample())], output=output), beam_args)
     print(manifest.render(output, manifest.load(output)))

@@ -164,10 +164,11 @@ def test_demo_writes_a_multilingual_release_from_the_built_in_sample(tmp_path, c
     assert release.sources["wikipedia"].tokens["documents"] == len(docs)
     plan = json.loads((tmp_path / "demo" / "mixture.json").read_text())
     assert sorted(s["source"] for s in plan["sources"]) == [
-        "c4", "commoncrawl", "github", "stackexchange", "wikipedia"]
+        "arxiv", "books", "c4", "commoncrawl", "github", "stackexchange", "wikipedia"]
     assert release.tokenizer["sample"]["per_source_bytes"]["c4"] > 0
     _check_demo_c4(tmp_path / "demo", release, out)
     _check_demo_code_and_questions(release)
+    _check_demo_books_and_arxiv(tmp_path / "demo", release)
 
     cc = release.sources["commoncrawl"]
     cc.funnel.check()
@@ -198,6 +199,39 @@ def _check_demo_code_and_questions(release: manifest.Manifest) -> None:
     questions.check()
     assert questions.merged == {"answer": 7}
     assert questions.dropped == {"post:orphan_answer": 1, "post:tag_wiki": 1}
+
+
+def _check_demo_books_and_arxiv(demo: Path, release: manifest.Manifest) -> None:
+    """The Books and ArXiv stages: the planted older edition (the sample's README: containment
+    0.994) dropped into its cluster, the 80% revision kept; the PDF-only submission dropped."""
+    books = release.sources["books"]
+    books.funnel.check()
+    assert books.funnel.read == 5 and books.funnel.dropped == {"near_dup:duplicate": 1}
+    kept = {d.id: d for s in books.shards for d in read_shard(str(demo / "books" / s.name))}
+    assert "books/gutenberg/90001/pg90001.txt" in kept
+    assert "books/gutenberg/90001/90001-0.txt" not in kept
+    assert {d.meta["title"] for d in kept.values()} == {
+        "The Lamp at Gull Rock", "A Year in the Walled Garden - Osric Fenwell",
+        "A Year in the Walled Garden (Revised Edition) - Osric Fenwell",
+        "The Voyage of the Kestrel - Idony Marsh"}
+    assert not any("PROJECT GUTENBERG" in d.text.upper() for d in kept.values())
+    [cluster] = books.config["near_dup"]["clusters"]
+    assert cluster["kept"] == "books/gutenberg/90001/pg90001.txt"
+    assert cluster["books"] == ["books/gutenberg/90001/90001-0.txt",
+                                "books/gutenberg/90001/pg90001.txt"]
+    assert [share for _, _, share in cluster["pairs"]] == [pytest.approx(0.994, abs=0.001)]
+
+    papers = release.sources["arxiv"]
+    papers.funnel.check()
+    assert papers.funnel.read == 3 and papers.funnel.kept == 2
+    assert papers.funnel.dropped == {"arxiv:pdf_only": 1} and not papers.funnel.unreadable
+    cleaned = {d.id: d for s in papers.shards for d in read_shard(str(demo / "arxiv" / s.name))}
+    assert sorted(cleaned) == ["arxiv/2601.00001", "arxiv/2601.00002"]
+    assert cleaned["arxiv/2601.00001"].meta["main_file"] == "main.tex"
+    for doc in cleaned.values():
+        assert doc.text.startswith("\\section{") and "%" not in doc.text
+        assert not re.search(r"\\(?:vocab|freq|pieces|ratio|merges|shard|lines|bibitem"
+                             r"|bibliography|documentclass)(?![A-Za-z])", doc.text)
 
 
 def _check_demo_c4(demo: Path, release: manifest.Manifest, out: str) -> None:

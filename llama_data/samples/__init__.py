@@ -32,3 +32,17 @@ def stackexchange_posts() -> Path:
     """The sample's extracted StackExchange dump of one site: its ``Posts.xml`` (questions,
     answers whose scores sort wrongly as strings, a tag wiki, an orphaned answer)."""
     return SAMPLES_DIR / "stackexchange" / "textcraft.example" / "Posts.xml"
+
+
+def books_sample() -> list[Path]:
+    """The sample's books: a Project Gutenberg book in today's form, an older edition of it in
+    the 2000s form (the planted near-duplicate), and a Books3-style tarball of three books, one
+    a revision of another that overlaps it by about 80% (kept)."""
+    folder = SAMPLES_DIR / "books"
+    return [folder / "pg90001.txt", folder / "90001-0.txt", folder / "books3-sample.tar.gz"]
+
+
+def arxiv_sample() -> Path:
+    """The sample's bulk arXiv source archive (``arXiv_src_2601_001.tar``): a paper as a gzipped
+    tar of its files, one as a single gzipped ``.tex``, and a PDF-only submission."""
+    return SAMPLES_DIR / "arxiv" / "arXiv_src_2601_001.tar"
