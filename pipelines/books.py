@@ -7,24 +7,28 @@ graph, on the input paths::
 
     pass 1: paths -> books -> pre-dedup steps (pure) -> MinHash signature -> (band key, book)
             -> GroupByKey(band key) -> candidate pairs (books that share a band) -> distinct
-    pass 2: paths -> the candidates' books only (a side input of their ids) -> their shingles
-            -> each pair joined with both books' shingles (CoGroupByKey, twice) -> exact
-            containment -> the pairs at >= 0.9 -> clusters closed transitively, one book kept
-            per cluster (the longest, ties by the smallest id)
+    pass 2: paths -> the candidates' books only (a side input of their ids) -> their shingles,
+            one file each in the run's scratch folder -> each pair (once every file is
+            written) verified from the two files: exact containment -> the pairs at >= 0.9 ->
+            clusters closed transitively, one book kept per cluster (the longest, ties by the
+            smallest id)
     pass 3: paths -> books (the counted read), each loser marked -> steps, which drop the
             marked books as ``near_dup:duplicate``
 
-Only band keys, candidate pairs and the candidates' shingles are shuffled, never the books; no
-process holds more than one book's shingles per pair. The clusters are written into the manifest.
+Only band keys and candidate pairs are shuffled, never the books nor their shingles (the local
+runner holds what it shuffles in memory): a worker holds the two shingle sets of one pair. The
+clusters are written into the manifest.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 
 import apache_beam as beam
+import fsspec
 import numpy as np
 
 from llama_data.dedup.minhash import (
@@ -129,10 +133,11 @@ def _pairs(element: tuple[int, Iterable[tuple[str, int]]]) -> Iterator[tuple[str
 
 
 class _ShinglesFn(beam.DoFn):
-    """Pass 2: a file -> (book id, its shingles) for the books that are candidates."""
+    """Pass 2: a file -> the shingles of its books that are candidates, each saved to a file of
+    its own in the scratch folder (the book's id, for the verification to wait on)."""
 
-    def __init__(self, books: _Books):
-        self._books = books
+    def __init__(self, books: _Books, scratch: str):
+        self._books, self._scratch = books, scratch
 
     def process(self, path: str, candidates: Iterable[str]):
         wanted = set(candidates)
@@ -140,25 +145,29 @@ class _ShinglesFn(beam.DoFn):
             return
         for book in self._books(path):
             if book.id in wanted:
-                yield book.id, shingles(book.text)
+                with fsspec.open(_shingles_file(self._scratch, book.id), "wb",
+                                 auto_mkdir=True) as f:
+                    np.save(f, shingles(book.text))
+                yield book.id
 
 
-def _with_first(element) -> Iterator[tuple[str, tuple[str, np.ndarray]]]:
-    """(a, {pairs: [b...], shingles: [a's]}) -> (b, (a, a's shingles)) for each pair (a, b)."""
-    first, grouped = element
-    for found in grouped["shingles"]:
-        for second in grouped["pairs"]:
-            yield second, (first, found)
+def _shingles_file(scratch: str, book_id: str) -> str:
+    return f"{scratch}/{hashlib.sha1(book_id.encode()).hexdigest()}.npy"
 
 
-def _verified(element, threshold: float) -> Iterator[tuple[str, str, float]]:
-    """(b, {firsts: [(a, a's shingles)], shingles: [b's]}) -> the pairs at ``threshold``."""
-    second, grouped = element
-    for found in grouped["shingles"]:
-        for first, first_shingles in grouped["firsts"]:
-            share = containment(first_shingles, found)
-            if share >= threshold:
-                yield first, second, share
+def _load(scratch: str, book_id: str) -> np.ndarray:
+    with fsspec.open(_shingles_file(scratch, book_id), "rb") as f:
+        return np.load(f)
+
+
+def _verified(pair: tuple[str, str], saved: int, scratch: str,
+              threshold: float) -> Iterator[tuple[str, str, float]]:
+    """A candidate pair -> the pair and its containment, if at ``threshold``; ``saved`` (the
+    count of shingle files written, a side input) only makes the verification wait for them."""
+    first, second = pair
+    share = containment(_load(scratch, first), _load(scratch, second))
+    if share >= threshold:
+        yield first, second, share
 
 
 def _losers(edges: list[tuple[str, str, float]], sizes: dict[str, int]) -> dict[str, str]:
@@ -184,9 +193,9 @@ class ReadNearDeduplicated(beam.PTransform):
     """Input paths -> the books (``docs``), near-duplicates marked, the reading errors
     (``ReadFn.ERRORS``) and the clusters for the manifest (``notes``)."""
 
-    def __init__(self, reader: Reader, min_words: int, settings: NearDupSettings):
+    def __init__(self, reader: Reader, min_words: int, settings: NearDupSettings, scratch: str):
         super().__init__()
-        self._reader, self._settings = reader, settings
+        self._reader, self._settings, self._scratch = reader, settings, scratch
         self._books = _Books(reader, min_words)
 
     def expand(self, paths):
@@ -202,16 +211,13 @@ class ReadNearDeduplicated(beam.PTransform):
         # Each later read takes the paths through a shuffle of its own: fused with the first
         # read, it would wait in that stage for side inputs computed after it (the local runner
         # then stops with "watermark-pending bundles").
-        shingled = (paths
-                    | "PathsToShingle" >> beam.Reshuffle()
-                    | "Shingles" >> beam.ParDo(_ShinglesFn(self._books),
-                                               beam.pvalue.AsList(candidates)))
-        with_first = ({"pairs": pairs, "shingles": shingled}
-                      | "JoinFirst" >> beam.CoGroupByKey()
-                      | "KeyBySecond" >> beam.FlatMap(_with_first))
-        edges = ({"firsts": with_first, "shingles": shingled}
-                 | "JoinSecond" >> beam.CoGroupByKey()
-                 | "Verify" >> beam.FlatMap(_verified, self._settings.threshold))
+        saved = (paths
+                 | "PathsToShingle" >> beam.Reshuffle()
+                 | "Shingles" >> beam.ParDo(_ShinglesFn(self._books, self._scratch),
+                                            beam.pvalue.AsList(candidates))
+                 | "Saved" >> beam.combiners.Count.Globally())
+        edges = pairs | "Verify" >> beam.FlatMap(_verified, beam.pvalue.AsSingleton(saved),
+                                                 self._scratch, self._settings.threshold)
         losers = (edges
                   | "AllEdges" >> beam.combiners.ToList()
                   | "Keepers" >> beam.Map(_losers, beam.pvalue.AsDict(sizes)))
@@ -247,7 +253,7 @@ def spec(collection: str, min_words: int, settings: NearDupSettings) -> common.S
     reader = functools.partial(read_books, collection=collection)
     return common.SourceSpec(
         name=SOURCE, reader=reader, steps=functools.partial(steps, min_words),
-        read=lambda _inputs, _scratch: ReadNearDeduplicated(reader, min_words, settings),
+        read=lambda _inputs, scratch: ReadNearDeduplicated(reader, min_words, settings, scratch),
         spread=False)
 
 
