@@ -13,16 +13,23 @@ import stat
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import fsspec
 
-from llama_data.errors import InputError, MalformedRecord, TruncatedInput, UnsafeArchiveMember
+from llama_data.errors import (
+    DecompressionBomb,
+    InputError,
+    MalformedRecord,
+    TruncatedInput,
+    UnsafeArchiveMember,
+)
 from llama_data.io import COMPRESSION_ERRORS, open_input
 
 VCS_FOLDERS = frozenset({".git", ".hg", ".svn", ".bzr"})
 ARCHIVE_SUFFIX = re.compile(r"\.(?:tar(?:\.(?:gz|bz2|xz))?|tgz|tbz2?|txz|zip)$", re.IGNORECASE)
 _DRIVE = re.compile(r"^[A-Za-z]:")
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +113,22 @@ def _link_kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
         return "a symbolic link"
     return "a device, fifo or socket"
+
+
+def guarded(path: str, items: Iterator[T], budget: Budget) -> Iterator[T | InputError]:
+    """``items`` read from the archive at ``path``, with what stops it turned into the InputError
+    that names it: a cap passed (DecompressionBomb), an InputError raised, the archive cut short or
+    corrupt (TruncatedInput), each with how many members were read; what came before is kept."""
+    try:
+        yield from items
+    except OverLimit as e:
+        read = min(budget.files, budget.limits.max_files)
+        yield DecompressionBomb(path, str(e), f"after {read} members")
+    except InputError as e:
+        yield e
+    except ARCHIVE_ERRORS as e:
+        yield TruncatedInput(path, f"archive is truncated or corrupt ({e})",
+                             f"after {budget.files} members")
 
 
 def members(path: str, budget: Budget, wanted: Wanted) -> Iterator[Member | InputError]:

@@ -62,6 +62,7 @@ from llama_data.sources.archives import (
     Counted,
     Member,
     OverLimit,
+    guarded,
     members,
     safe_path,
     stream_tar_members,
@@ -314,18 +315,13 @@ class BulkReader:
 
     def __iter__(self) -> Iterator[Document | InputError]:
         budget = Budget(self.bulk_limits)
-        try:
-            with contextlib.closing(tar_members(self.path, budget, _is_paper)) as found:
-                for member in found:
-                    budget.count_file()
-                    yield from self._paper(member)
-        except OverLimit as e:
-            yield DecompressionBomb(self.path, str(e), f"after {budget.files} members")
-        except InputError as e:
-            yield e
-        except ARCHIVE_ERRORS as e:
-            yield TruncatedInput(self.path, f"archive is truncated or corrupt ({e})",
-                                 f"after {budget.files} members")
+        yield from guarded(self.path, self._papers(budget), budget)
+
+    def _papers(self, budget: Budget) -> Iterator[Document | InputError]:
+        with contextlib.closing(tar_members(self.path, budget, _is_paper)) as found:
+            for member in found:
+                budget.count_file()
+                yield from self._paper(member)
 
     def _paper(self, member: Member | InputError) -> Iterator[Document | InputError]:
         if isinstance(member, InputError):

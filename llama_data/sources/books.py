@@ -32,7 +32,6 @@ from typing import Any
 
 from llama_data.document import Document
 from llama_data.errors import (
-    DecompressionBomb,
     FileTooLarge,
     InputError,
     InvalidEncoding,
@@ -43,12 +42,11 @@ from llama_data.errors import (
 )
 from llama_data.io import COMPRESSION_ERRORS, open_input
 from llama_data.sources.archives import (
-    ARCHIVE_ERRORS,
     ARCHIVE_SUFFIX,
     ArchiveLimits,
     Budget,
     Member,
-    OverLimit,
+    guarded,
     members,
     safe_path,
 )
@@ -245,7 +243,7 @@ def archive_books(path: str, collection: str, limits: ArchiveLimits = BOOK_LIMIT
     def wanted(name: str) -> bool:
         return name.lower().endswith(".txt") and safe_path(name) is not None
 
-    try:
+    def books() -> Iterator[Document | InputError]:
         with contextlib.closing(members(path, budget, wanted)) as found:
             for member in found:
                 budget.count_file()
@@ -255,14 +253,8 @@ def archive_books(path: str, collection: str, limits: ArchiveLimits = BOOK_LIMIT
                     yield UnsafeArchiveMember(path, "absolute path or '..' refused", member.name)
                 elif wanted(member.name):
                     yield _member_book(path, member, collection, limits, fallback_ebook_id)
-    except OverLimit as e:
-        yield DecompressionBomb(path, str(e), f"after {min(budget.files, limits.max_files)} "
-                                "members")
-    except InputError as e:
-        yield e
-    except ARCHIVE_ERRORS as e:
-        yield TruncatedInput(path, f"archive is truncated or corrupt ({e})",
-                             f"after {budget.files} members")
+
+    yield from guarded(path, books(), budget)
 
 
 def _member_book(path: str, member: Member, collection: str, limits: ArchiveLimits,

@@ -43,11 +43,9 @@ from urllib.parse import quote
 
 from llama_data.document import Document
 from llama_data.errors import (
-    DecompressionBomb,
     InputError,
     InvalidEncoding,
     MalformedRecord,
-    TruncatedInput,
     UnsafeArchiveMember,
 )
 from llama_data.quality.licenses import (
@@ -63,6 +61,7 @@ from llama_data.sources.archives import (
     Budget,
     Member,
     OverLimit,
+    guarded,
     in_vcs_folder,
     members,
     safe_path,
@@ -165,18 +164,13 @@ class RepositoryReader:
     def __iter__(self) -> Iterator[Document | InputError]:
         top, licence = self._survey()
         budget = Budget(self.limits)
-        try:
-            with contextlib.closing(members(self.path, budget, self._wanted)) as found:
-                for member in found:
-                    yield from self._outcome(member, budget, top, licence)
-        except OverLimit as e:
-            members_read = min(budget.files, self.limits.max_files)
-            yield DecompressionBomb(self.path, str(e), f"after {members_read} members")
-        except InputError as e:
-            yield e
-        except ARCHIVE_ERRORS as e:
-            yield TruncatedInput(self.path, f"archive is truncated or corrupt ({e})",
-                                 f"after {budget.files} members")
+        yield from guarded(self.path, self._files(budget, top, licence), budget)
+
+    def _files(self, budget: Budget, top: str | None,
+               licence: RepoLicense) -> Iterator[Document | InputError]:
+        with contextlib.closing(members(self.path, budget, self._wanted)) as found:
+            for member in found:
+                yield from self._outcome(member, budget, top, licence)
 
     def _outcome(self, member: Member | InputError, budget: Budget, top: str | None,
                  licence: RepoLicense) -> Iterator[Document | InputError]:
