@@ -132,11 +132,8 @@ def bulk_archives(folder: Path, papers: int, per_archive: int = 100) -> list[Pat
 
 def whole_job(work: Path, base: int, workers: int) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from commoncrawl import run_measured
+    from commoncrawl import prepare_job
 
-    from llama_data import manifest
-
-    mode = "multi_processing" if workers > 1 else "in_memory"
     print(f"\nthe whole job: llama-data prepare arxiv, {workers} worker(s)")
     print("| input | papers | kept | CPU s | wall s | papers/s per core | peak MB |\n"
           "|---|---:|---:|---:|---:|---:|---:|")
@@ -144,12 +141,8 @@ def whole_job(work: Path, base: int, workers: int) -> None:
     for factor in (1, 4):
         archives = bulk_archives(work / f"bulk-{factor}x", base * factor)
         release = work / f"release-{factor}x"
-        result = run_measured([str(Path(sys.executable).parent / "llama-data"), "-q", "prepare",
-                               "arxiv", "--input", *map(str, archives), "--output", str(release),
-                               "--shard-size", "4MiB",
-                               f"--direct_num_workers={workers}", f"--direct_running_mode={mode}"])
-        funnel = manifest.load(str(release)).sources["arxiv"].funnel
-        funnel.check()
+        result, entry = prepare_job("arxiv", archives, release, workers, "--shard-size", "4MiB")
+        funnel = entry.funnel
         peaks[factor] = result["peak_mb"]
         print(f"| {factor}x | {funnel.read:,} | {funnel.kept:,} | {result['cpu']:.1f} | "
               f"{result['wall']:.1f} | {funnel.read / result['cpu']:.0f} | "

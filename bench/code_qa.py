@@ -39,9 +39,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the CommonCrawl bench's helpers
-from commoncrawl import require_corpus, run_measured, tag
+from commoncrawl import prepare_job, require_corpus, tag
 
-from llama_data import manifest, samples
+from llama_data import samples
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -112,13 +112,7 @@ def build_sites(folder: Path, copies: int) -> list[Path]:
 
 
 def job(source: str, inputs: list[Path], release: Path, workers: int, *extra: str) -> dict:
-    mode = "multi_processing" if workers > 1 else "in_memory"
-    result = run_measured([
-        str(Path(sys.executable).parent / "llama-data"), "-q", "prepare", source,
-        "--input", *map(str, inputs), "--output", str(release), "--shard-size", "4MiB", *extra,
-        f"--direct_num_workers={workers}", f"--direct_running_mode={mode}"])
-    entry = manifest.load(str(release)).sources[source]
-    entry.funnel.check()
+    result, entry = prepare_job(source, inputs, release, workers, "--shard-size", "4MiB", *extra)
     in_bytes = sum(p.stat().st_size for p in inputs)
     return {**result, "read": entry.funnel.read, "kept": entry.funnel.kept,
             "merged": sum(entry.funnel.merged.values()), "in_mb": in_bytes / 2**20,

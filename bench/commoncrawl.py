@@ -193,6 +193,21 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict:
     return {"cpu": cpu, "wall": time.perf_counter() - start, "peak_mb": peak / 1024}
 
 
+def prepare_job(source: str, inputs, release: Path, workers: int, *extra: str):
+    """``llama-data prepare SOURCE`` as users run it, measured (:func:`run_measured`), and its
+    manifest entry, the funnel checked."""
+    from llama_data import manifest
+
+    mode = "multi_processing" if workers > 1 else "in_memory"
+    result = run_measured([str(Path(sys.executable).parent / "llama-data"), "-q", "prepare",
+                           source, "--input", *map(str, inputs), "--output", str(release),
+                           *extra, f"--direct_num_workers={workers}",
+                           f"--direct_running_mode={mode}"])
+    entry = manifest.load(str(release)).sources[source]
+    entry.funnel.check()
+    return result, entry
+
+
 # ---------------------------------------------------------------------------------------------
 # The two jobs
 

@@ -245,11 +245,8 @@ def whole_job(docs: int, planted: int, seed: int, workers: int) -> None:
     import tempfile
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from commoncrawl import run_measured
+    from commoncrawl import prepare_job
 
-    from llama_data import manifest
-
-    mode = "multi_processing" if workers > 1 else "in_memory"
     print(f"\n## The whole job: llama-data prepare books, {workers} worker(s)\n")
     print("| input | books | MB | kept | near_dup:duplicate | planted >= 0.9 | CPU s | wall s | "
           "books/s per core | peak MB |\n|---|---|---|---|---|---|---|---|---|---|")
@@ -270,13 +267,9 @@ def whole_job(docs: int, planted: int, seed: int, workers: int) -> None:
             size = sum(p.stat().st_size for p in paths) / 2**20
             del texts
             release = Path(work) / "release"
-            result = run_measured([str(Path(sys.executable).parent / "llama-data"), "-q",
-                                   "prepare", "books", "--input", *map(str, paths), "--output",
-                                   str(release), "--shard-size", "16MiB",
-                                   f"--direct_num_workers={workers}",
-                                   f"--direct_running_mode={mode}"])
-            funnel = manifest.load(str(release)).sources["books"].funnel
-            funnel.check()
+            result, entry = prepare_job("books", paths, release, workers, "--shard-size",
+                                        "16MiB")
+            funnel = entry.funnel
         peaks[factor] = result["peak_mb"]
         print(f"| {factor}x | {funnel.read:,} | {size:,.0f} | {funnel.kept:,} | "
               f"{funnel.dropped.get('near_dup:duplicate', 0)} | {positives} | "
