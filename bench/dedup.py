@@ -37,7 +37,6 @@ recall of planted near-duplicates.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -64,20 +63,15 @@ from llama_data.dedup.minhash import (
     verify,
     words,
 )
+from llama_data.sources.books import decode_book, strip_gutenberg
 
 BOOKS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "books"
 NUM_PERM = 128
 
 
 def book_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
-    start = re.search(r"^\*\*\* ?START OF.*$", text, re.MULTILINE)
-    end = re.search(r"^\*\*\* ?END OF.*$", text, re.MULTILINE)
-    return text[start.end() if start else 0: end.start() if end else len(text)]
+    """A shared book as the books reader gives it (Gutenberg's header and footer cut)."""
+    return strip_gutenberg(decode_book(path.read_bytes())[0])[0]
 
 
 def in_blocks(ids: np.ndarray, share: float, replace: bool, vocabulary: int,

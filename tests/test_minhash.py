@@ -3,7 +3,6 @@ banding's arithmetic, and the shared Pride and Prejudice editions against Metamo
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 
@@ -33,21 +32,14 @@ from llama_data.dedup.minhash import (
     verify,
     words,
 )
+from llama_data.sources.books import decode_book, strip_gutenberg
 
 BOOKS = CORPUS / "books"
 
 
 def book_text(name: str) -> str:
-    """A shared book without its Project Gutenberg header and footer (crudely: between the START
-    and END marker lines when present)."""
-    data = (BOOKS / name).read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
-    start = re.search(r"^\*\*\* ?START OF.*$", text, re.MULTILINE)
-    end = re.search(r"^\*\*\* ?END OF.*$", text, re.MULTILINE)
-    return text[start.end() if start else 0: end.start() if end else len(text)]
+    """A shared book as the books reader gives it (Gutenberg's header and footer cut)."""
+    return strip_gutenberg(decode_book((BOOKS / name).read_bytes())[0])[0]
 
 
 @pytest.fixture(scope="module")
