@@ -188,7 +188,7 @@ class _Reader:
             field = fields[name]
             try:
                 parse = field.metadata.get("argparse", {}).get("type")
-                value = parse(raw) if parse and isinstance(raw, str) else _convert(hints[name], raw)
+                value = parse(raw) if parse and isinstance(raw, str) else _convert(hints[field.name], raw)
                 choices = field.metadata.get("argparse", {}).get("choices")
                 if choices and value not in choices:
                     raise ValueError(f"{value!r} is not one of {', '.join(map(str, choices))}")
