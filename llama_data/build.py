@@ -182,7 +182,7 @@ def plan(recipe: Recipe, stage_list: Sequence[Stage] | None = None) -> list[Step
         upstream = {name: steps[name].fingerprint for name in stage.after if name in steps}
         fingerprint = _fingerprint(stage.config, inputs, upstream)
         reason = _reason(stage, record, inputs, upstream, fingerprint,
-                         [name for name in upstream if steps[name].run])
+                         sorted(name for name in upstream if steps[name].run))
         steps[stage.name] = Step(stage, reason != "unchanged", reason, fingerprint,
                                  {"fingerprint": fingerprint, "config": stage.config,
                                   "inputs": inputs, "upstream": upstream})
@@ -239,8 +239,7 @@ def build(recipe: Recipe, beam_args: Sequence[str] = (), quiet: bool = False,
     steps = plan(recipe)
     todo = [s for s in steps if s.run and (only is None or s.stage.name in only)]
     names = {s.stage.name for s in todo}
-    if not quiet:
-        print(render_plan(steps), file=sys.stderr)
+    print(render_plan(steps), file=sys.stderr)
     for number, step in enumerate(steps, 1):
         if step.stage.name not in names:
             continue

@@ -24,9 +24,9 @@ from llama_data import mixture, samples
 from llama_data.cli import PREPARE
 from llama_data.errors import LlamaDataError, NoInputFiles
 from llama_data.io import expand_inputs
-from llama_data.remote import is_http
 from llama_data.quality.perplexity import LM_ORDER, LM_VOCAB_SIZE, LMPLZ_MEMORY
 from llama_data.quality.reference import MIN_CHARS, TrainingParams
+from llama_data.remote import is_http
 from llama_data.tokenizer.model import LLAMA_VOCAB_SIZE
 from llama_data.tokenizer.train import DEFAULT_SAMPLE_BYTES
 from llama_data.training.config import TrainConfig
@@ -188,7 +188,8 @@ class _Reader:
             field = fields[name]
             try:
                 parse = field.metadata.get("argparse", {}).get("type")
-                value = parse(raw) if parse and isinstance(raw, str) else _convert(hints[field.name], raw)
+                value = parse(raw) if parse and isinstance(raw, str) \
+                    else _convert(hints[field.name], raw)
                 choices = field.metadata.get("argparse", {}).get("choices")
                 if choices and value not in choices:
                     raise ValueError(f"{value!r} is not one of {', '.join(map(str, choices))}")
