@@ -416,6 +416,30 @@ def _models(args, _beam_args) -> int:
     return 0
 
 
+def _add_release(commands) -> None:
+    from llama_data.build import ReleaseConfig
+
+    actions = commands.add_parser(
+        "release", help="build a whole release from a recipe (TOML), resuming and skipping "
+                        "what has not changed").add_subparsers(dest="action", required=True)
+    add_dataclass_arguments(actions.add_parser("build", help="run the stages that must run"),
+                            ReleaseConfig)
+    add_dataclass_arguments(actions.add_parser("plan", help="what would run and why"),
+                            ReleaseConfig)
+
+
+def _release(args, beam_args) -> int:
+    from llama_data import build, recipe
+
+    config = from_args(build.ReleaseConfig, args, quiet=args.quiet)
+    loaded = recipe.load(build.recipe_file(config.recipe), config.output)
+    if args.action == "plan":
+        print(build.render_plan(build.plan(loaded)))
+    else:
+        build.build(loaded, beam_args, config.quiet)
+    return 0
+
+
 def _inspect(args, _beam_args) -> int:
     from llama_data import manifest
 
@@ -445,6 +469,7 @@ def parser() -> argparse.ArgumentParser:
     _add_mix(commands)
     _add_training(commands)
     _add_models(commands)
+    _add_release(commands)
     inspect = commands.add_parser("inspect", help="print a release's manifest as tables")
     inspect.add_argument("release", metavar="RELEASE")
     demo = commands.add_parser("demo", help="run every stage on the built-in sample")
@@ -460,8 +485,8 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
 
 HANDLERS = {"prepare": _prepare, "train-lm": _train_lm, "train-classifier": _train_classifier,
             "tokenizer": _tokenizer, "mix": _mix, "train": _train, "export": _export,
-            "compare": _compare, "inspect": _inspect, "demo": _demo, "models": _models}
-ACCEPTS_BEAM_OPTIONS = {"prepare", "demo"}
+            "compare": _compare, "inspect": _inspect, "demo": _demo, "models": _models, "release": _release}
+ACCEPTS_BEAM_OPTIONS = {"prepare", "demo", "release"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

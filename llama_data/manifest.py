@@ -143,6 +143,8 @@ class Manifest:
     sources: dict[str, SourceEntry] = dataclasses.field(default_factory=dict)
     # Set by `llama-data tokenizer train`: path (relative to the release), sha256, spec, sample.
     tokenizer: dict[str, Any] | None = None
+    # Set by `llama-data release build`: the recipe with its defaults filled in.
+    recipe: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +152,7 @@ class Manifest:
             "format_version": FORMAT_VERSION,
             "sources": {name: self.sources[name].to_json() for name in sorted(self.sources)},
             "tokenizer": self.tokenizer,
+            "recipe": self.recipe,
         }
 
 
@@ -203,7 +206,7 @@ def read(release: str, missing_ok: bool = False) -> Manifest:
         if data.get("format") != FORMAT:
             raise ReleaseError(f"{path}: not a llama-data manifest (format {data.get('format')!r})")
         return Manifest({k: SourceEntry.from_json(v) for k, v in data["sources"].items()},
-                        data.get("tokenizer"))
+                        data.get("tokenizer"), data.get("recipe"))
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise ReleaseError(f"{path}: corrupt manifest ({e})") from e
 
