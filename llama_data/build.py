@@ -254,6 +254,11 @@ def build(recipe: Recipe, beam_args: Sequence[str] = (), quiet: bool = False,
     resolved = resolve(recipe)
     if todo or manifest_lib.read(recipe.release, missing_ok=True).recipe != resolved:
         manifest_lib.update(recipe.release, lambda m: setattr(m, "recipe", resolved))
+    if todo or not (Path(recipe.release) / "card.html").exists():
+        from llama_data.card import write_card
+
+        card = write_card(recipe.release)
+        print(f"data card: {card[0]} and {card[1]}", file=sys.stderr)
     return todo
 
 

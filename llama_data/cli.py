@@ -440,6 +440,22 @@ def _release(args, beam_args) -> int:
     return 0
 
 
+def _add_card(commands) -> None:
+    from llama_data.card import CardConfig
+
+    add_dataclass_arguments(commands.add_parser(
+        "card", help="write the release's data card: R/CARD.md and a self-contained R/card.html"),
+        CardConfig)
+
+
+def _card(args, _beam_args) -> int:
+    from llama_data.card import CardConfig, write_card
+
+    config = from_args(CardConfig, args)
+    print(*write_card(config.release, config.seed, config.scan), sep="\n")
+    return 0
+
+
 def _inspect(args, _beam_args) -> int:
     from llama_data import manifest
 
@@ -470,6 +486,7 @@ def parser() -> argparse.ArgumentParser:
     _add_training(commands)
     _add_models(commands)
     _add_release(commands)
+    _add_card(commands)
     inspect = commands.add_parser("inspect", help="print a release's manifest as tables")
     inspect.add_argument("release", metavar="RELEASE")
     demo = commands.add_parser("demo", help="run every stage on the built-in sample")
@@ -485,7 +502,8 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
 
 HANDLERS = {"prepare": _prepare, "train-lm": _train_lm, "train-classifier": _train_classifier,
             "tokenizer": _tokenizer, "mix": _mix, "train": _train, "export": _export,
-            "compare": _compare, "inspect": _inspect, "demo": _demo, "models": _models, "release": _release}
+            "compare": _compare, "inspect": _inspect, "demo": _demo, "models": _models,
+            "release": _release, "card": _card}
 ACCEPTS_BEAM_OPTIONS = {"prepare", "demo", "release"}
 
 
