@@ -52,15 +52,14 @@ def dataset_card(manifest: Manifest) -> str:
     rows = [f"| {name} | {e.documents:,} | {format_size(e.text_bytes)} | {len(e.shards)} |"
             for name, e in sorted(manifest.sources.items())]
     total = sum(e.documents for e in manifest.sources.values())
+    about = ("Pretraining text prepared by llama-data as in the LLaMA paper: one config per "
+             "source and `default` with all of them, each document a record of `id`, `text`, "
+             "`source`, `url`, `lang`, `lang_score` and `meta` (JSON).")
+    made = (f"{total:,} documents in all. How they were made (steps, drop reasons, recipe) is "
+            "in `manifest.json`; the data card for people is [CARD.md](CARD.md).")
     return "\n".join([
-        "---", front.rstrip("\n"), "---", "",
-        "# llama-data release", "",
-        "Pretraining text prepared by llama-data as in the LLaMA paper: "
-        "one config per source and `default` with all of them, each document a record of "
-        "`id`, `text`, `source`, `url`, `lang`, `lang_score` and `meta` (JSON).", "",
-        "| source | documents | text | shards |", "|---|---:|---:|---:|", *rows, "",
-        f"{total:,} documents in all. How they were made (steps, drop reasons, recipe) is in "
-        "`manifest.json`; the data card for people is [CARD.md](CARD.md).", "",
+        "---", front.rstrip("\n"), "---", "", "# llama-data release", "", about, "",
+        "| source | documents | text | shards |", "|---|---:|---:|---:|", *rows, "", made, "",
         "```python", "import datasets", "",
         'ds = datasets.load_dataset("path/to/this/folder", "default", split="train")', "```", ""])
 
