@@ -457,9 +457,42 @@ def _card(args, _beam_args) -> int:
 
 
 def _inspect(args, _beam_args) -> int:
-    from llama_data import manifest
+    from llama_data import look, manifest
 
-    print(manifest.render(args.release, manifest.load(args.release)))
+    print(manifest.render(args.release, manifest.load(args.release))
+          + look.render_extras(args.release))
+    return 0
+
+
+def _add_look(commands) -> None:
+    from llama_data.look import DiffConfig, SampleConfig
+
+    add_dataclass_arguments(commands.add_parser(
+        "diff", help="compare two releases: documents, tokens, funnel and config per source, "
+                     "ids in common, recipe"), DiffConfig)
+    add_dataclass_arguments(commands.add_parser(
+        "sample", help="print a few documents of a source (seeded), or of its rejects"),
+        SampleConfig)
+
+
+def _diff(args, _beam_args) -> int:
+    import json
+
+    from llama_data import look
+
+    config = from_args(look.DiffConfig, args)
+    result = look.diff(config.first, config.second)
+    print(json.dumps(result, indent=2, ensure_ascii=False) if config.json
+          else look.render_diff(result))
+    return 0
+
+
+def _sample(args, _beam_args) -> int:
+    from llama_data import look
+
+    c = from_args(look.SampleConfig, args)
+    docs = look.sample(c.release, c.source, c.n, c.rejected, c.reason, c.seed)
+    print(look.render_sample(docs, c.chars) if docs else f"{c.source}: no documents")
     return 0
 
 
@@ -487,6 +520,7 @@ def parser() -> argparse.ArgumentParser:
     _add_models(commands)
     _add_release(commands)
     _add_card(commands)
+    _add_look(commands)
     inspect = commands.add_parser("inspect", help="print a release's manifest as tables")
     inspect.add_argument("release", metavar="RELEASE")
     demo = commands.add_parser("demo", help="run every stage on the built-in sample")
@@ -503,7 +537,7 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
 HANDLERS = {"prepare": _prepare, "train-lm": _train_lm, "train-classifier": _train_classifier,
             "tokenizer": _tokenizer, "mix": _mix, "train": _train, "export": _export,
             "compare": _compare, "inspect": _inspect, "demo": _demo, "models": _models,
-            "release": _release, "card": _card}
+            "release": _release, "card": _card, "diff": _diff, "sample": _sample}
 ACCEPTS_BEAM_OPTIONS = {"prepare", "demo", "release"}
 
 

@@ -25,6 +25,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from llama_data import __version__
 from llama_data.errors import EmptyResult, ErrorBudgetExceeded, ReleaseError
+from llama_data.hf_card import write_dataset_card
 from llama_data.io import atomic_path
 from llama_data.shards import ShardInfo
 from llama_data.units import format_size
@@ -213,7 +214,8 @@ def read(release: str, missing_ok: bool = False) -> Manifest:
 
 def save(release: str, manifest: Manifest) -> None:
     """Write ``manifest.json`` atomically, keys sorted for stable bytes: a temp file renamed
-    locally, one PUT (all or nothing) on an object store."""
+    locally, one PUT (all or nothing) on an object store; then the dataset card that names the
+    shards it lists (:mod:`llama_data.hf_card`)."""
     for entry in manifest.sources.values():
         entry.funnel.check()
     text = json.dumps(manifest.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -224,6 +226,7 @@ def save(release: str, manifest: Manifest) -> None:
             tmp.write_text(text, encoding="utf-8")
     else:
         fs.pipe_file(fs_path, text.encode("utf-8"))
+    write_dataset_card(release, manifest)
 
 
 def update(release: str, change: Callable[[Manifest], None]) -> Manifest:

@@ -72,4 +72,4 @@ def test_a_failed_save_leaves_the_previous_manifest_and_no_temporary_file(tmp_pa
     with pytest.raises(TypeError):
         manifest.update_source(str(tmp_path), "c4", bad)
     assert (tmp_path / "manifest.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "manifest.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "README.md", "manifest.json"]
