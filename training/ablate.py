@@ -52,8 +52,9 @@ def fingerprint(release: str) -> str:
 
 
 def run_key(config: TrainConfig) -> dict[str, Any]:
+    """The key as its JSON reads back (tuples as lists), so that a stored key compares equal."""
     settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("release", "output")}
-    return {"release": fingerprint(config.release), "train": settings}
+    return json.loads(json.dumps({"release": fingerprint(config.release), "train": settings}))
 
 
 def trained_run(config: TrainConfig) -> tuple[Path, bool]:
