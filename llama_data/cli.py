@@ -371,6 +371,26 @@ def _compare(args, _beam_args) -> int:
     return 0
 
 
+def _add_ablate(commands) -> None:
+    from llama_data.training.config import AblateConfig
+
+    add_dataclass_arguments(commands.add_parser(
+        "ablate", help="train the same model on each release; compare them on one held-out set",
+        description="For each release and seed, train the same model on the release's mixture "
+                    "(runs already done are reused), then score every run in bits per byte per "
+                    "source on the union of the releases' validation documents, each release "
+                    "through its own tokenizer. Prints the table; writes a plot and JSON."),
+        AblateConfig)
+
+
+def _ablate(args, _beam_args) -> int:
+    from llama_data.training.ablate import ablate, render
+    from llama_data.training.config import AblateConfig
+
+    print(render(ablate(from_args(AblateConfig, args))))
+    return 0
+
+
 def _add_models(commands) -> None:
     from llama_data.models import render_catalog
 
@@ -517,6 +537,7 @@ def parser() -> argparse.ArgumentParser:
     _add_tokenizer(commands)
     _add_mix(commands)
     _add_training(commands)
+    _add_ablate(commands)
     _add_models(commands)
     _add_release(commands)
     _add_card(commands)
@@ -536,8 +557,9 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
 
 HANDLERS = {"prepare": _prepare, "train-lm": _train_lm, "train-classifier": _train_classifier,
             "tokenizer": _tokenizer, "mix": _mix, "train": _train, "export": _export,
-            "compare": _compare, "inspect": _inspect, "demo": _demo, "models": _models,
-            "release": _release, "card": _card, "diff": _diff, "sample": _sample}
+            "compare": _compare, "ablate": _ablate, "inspect": _inspect, "demo": _demo,
+            "models": _models, "release": _release, "card": _card, "diff": _diff,
+            "sample": _sample}
 ACCEPTS_BEAM_OPTIONS = {"prepare", "demo", "release"}
 
 

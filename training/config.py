@@ -4,6 +4,7 @@ from them without importing torch."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
 from llama_data.config import setting
@@ -43,3 +44,30 @@ class TrainConfig:
     def __post_init__(self):
         if self.output is None:
             self.output = f"runs/{Path(self.release).name}-{self.preset}"
+
+
+@dataclasses.dataclass(frozen=True)
+class AblateConfig:
+    """``llama-data ablate``: one training setting, run on each release with each seed."""
+
+    releases: Sequence[str] = setting(help_text="release folders; the first is the baseline",
+                                      flag="releases", nargs="+", metavar="R")
+    tokens: int = setting(help_text="training tokens per run, e.g. 100M", type=parse_count)
+    preset: str = setting("10M", "model size (as train --preset)")
+    seeds: int = setting(3, "runs per release, seeds 0 .. N-1 (the spread is over them)")
+    seq_len: int = setting(256, "tokens per sequence")
+    batch_tokens: int | None = setting(None, "tokens per optimiser step", type=parse_count,
+                                       default_text="the preset's, at most 1/20 of the run")
+    micro_batch: int = setting(8, "sequences per forward pass")
+    lr: float | None = setting(None, "peak learning rate", default_text="the preset's")
+    val_fraction: float = setting(0.01, "share of each source's documents held out (as train's)")
+    held_out_documents: int = setting(1000, "most held-out documents per source (those of lowest "
+                                            "id hash: the same whatever the releases' order)")
+    output: str | None = setting(None, "folder for the table, plot and JSON", metavar="DIR",
+                                 default_text="R1/runs/ablate-<hash of the settings>")
+
+    def train_config(self, release: str, seed: int, output: str) -> TrainConfig:
+        return TrainConfig(release=release, output=output, preset=self.preset, tokens=self.tokens,
+                           seq_len=self.seq_len, batch_tokens=self.batch_tokens,
+                           micro_batch=self.micro_batch, lr=self.lr,
+                           val_fraction=self.val_fraction, seed=seed)
