@@ -212,6 +212,15 @@ def ref_model(reference_pages, tmp_path_factory) -> str:
     return str(path)
 
 
+def outcomes(reader) -> tuple[list, list]:
+    """What a reader yields, split: its Documents, and the InputErrors it counted."""
+    from llama_data.document import Document
+
+    out = list(reader)
+    return ([d for d in out if isinstance(d, Document)],
+            [e for e in out if not isinstance(e, Document)])
+
+
 def word(n: int) -> str:
     """A word of letters per number, no digit (CCNet's normalisation maps digits to 0)."""
     letters, n = "", n + 26

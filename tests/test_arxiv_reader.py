@@ -9,13 +9,13 @@ import io
 import tarfile
 from pathlib import Path
 
-from llama_data.document import Document
+from conftest import CORPUS, corpus_files, outcomes
+
 from llama_data.errors import DecompressionBomb, TruncatedInput, UnsafeArchiveMember
 from llama_data.filters import Rejected, run_steps
 from llama_data.quality.arxiv import arxiv_steps
 from llama_data.sources.archives import ArchiveLimits
 from llama_data.sources.arxiv import BulkReader, PaperReader, main_file, paper_id, read_arxiv
-from tests.conftest import CORPUS, corpus_files
 
 MAIN = (b"\\documentclass{article}\n\\newcommand{\\k}{K}\n\\begin{document}\n"
         b"\\section{Intro}\nText about \\k.\n\\input{sections/method}\n% \\input{notes}\n"
@@ -49,12 +49,6 @@ def paper_files() -> dict[str, bytes]:
             "fig.png": b"\x89PNG\r\n"}
 
 
-def read(reader) -> tuple[list[Document], list]:
-    out = list(reader)
-    return ([d for d in out if isinstance(d, Document)],
-            [e for e in out if not isinstance(e, Document)])
-
-
 def test_bulk_archive_gives_one_record_per_paper(tmp_path):
     bulk = tmp_path / "arXiv_src_1801_001.tar"
     single = b"\\documentclass{article}\\begin{document}\\section{Only}One file.\\end{document}"
@@ -65,7 +59,7 @@ def test_bulk_archive_gives_one_record_per_paper(tmp_path):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    docs, errors = read(read_arxiv(str(bulk)))
+    docs, errors = outcomes(read_arxiv(str(bulk)))
     assert errors == []
     assert [d.id for d in docs] == ["arxiv/1801.00001", "arxiv/1801.00002", "arxiv/1801.00003"]
     tar_paper, tex_paper, pdf_paper = docs
@@ -78,11 +72,11 @@ def test_bulk_archive_gives_one_record_per_paper(tmp_path):
     assert tex_paper.text == single.decode()
     assert tex_paper.meta["main_file"] == "1801.00002.tex" and tex_paper.meta["files"] == 1
     assert pdf_paper.text == "" and pdf_paper.meta["pdf_only"] is True
-    outcomes = [run_steps(d, arxiv_steps()) for d in docs]
+    stepped = [run_steps(d, arxiv_steps()) for d in docs]
     assert [o.reason if isinstance(o, Rejected) else o.text.splitlines()[0]
-            for o in outcomes] == ["\\section{Intro}", "\\section{Only}One file.",
+            for o in stepped] == ["\\section{Intro}", "\\section{Only}One file.",
                                    "arxiv:pdf_only"]
-    assert "\\subsection{Method}" in outcomes[0].text and "\\k" not in outcomes[0].text
+    assert "\\subsection{Method}" in stepped[0].text and "\\k" not in stepped[0].text
 
 
 def test_folder_and_archives_of_a_paper_agree(tmp_path):
@@ -96,7 +90,7 @@ def test_folder_and_archives_of_a_paper_agree(tmp_path):
     archive.write_bytes(tar_bytes(files))
     plain = tmp_path / "1801.00001.tar"
     plain.write_bytes(tar_bytes(files, "w"))
-    outs = [read(PaperReader(str(p))) for p in (folder, archive, plain)]
+    outs = [outcomes(PaperReader(str(p))) for p in (folder, archive, plain)]
     assert all(errors == [] for _, errors in outs)
     assert len({(d.id, d.text, str(d.meta)) for docs, _ in outs for d in docs}) == 1
 
@@ -153,7 +147,7 @@ def test_unsafe_members_are_refused_and_the_paper_read(tmp_path):
     archive = write_tar(tmp_path / "paper.tar.gz", [
         (tarfile.TarInfo("main.tex"), main), (tarfile.TarInfo("../up.tex"), b"UP"),
         (tarfile.TarInfo("/abs.tex"), b"ABS"), (link, None), (hard, None)])
-    docs, errors = read(PaperReader(str(archive)))
+    docs, errors = outcomes(PaperReader(str(archive)))
     assert [type(e) for e in errors] == [UnsafeArchiveMember] * 4
     assert [e.position for e in errors] == ["../up.tex", "/abs.tex", "evil.tex", "hard.tex"]
     [doc] = docs
@@ -174,7 +168,7 @@ def test_a_bomb_stops_its_paper_and_the_bulk_archive_reads_on(tmp_path):
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     limits = ArchiveLimits(max_files=20, max_expanded_bytes=1 << 20, max_file_bytes=1 << 20)
-    docs, errors = read(BulkReader(str(bulk), limits))
+    docs, errors = outcomes(BulkReader(str(bulk), limits))
     assert [type(e) for e in errors] == [DecompressionBomb, DecompressionBomb, TruncatedInput]
     assert "1801/1801.00001.gz" in errors[0].path and "bytes" in str(errors[0])
     assert "more than 20 files" in str(errors[1])

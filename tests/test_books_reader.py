@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, corpus_files, outcomes
 
 from llama_data.document import Document
 from llama_data.errors import (
@@ -36,7 +37,6 @@ from llama_data.sources.books import (
     strip_gutenberg,
     title_from_name,
 )
-from tests.conftest import CORPUS, corpus_files
 
 BOOKS = CORPUS / "books"
 META_KEYS = {"collection", "title", "author", "ebook_id", "language", "encoding",
@@ -45,13 +45,13 @@ OPENING = "It is a truth universally acknowledged"
 
 
 def read(reader) -> tuple[list[Document], list]:
-    out = list(reader)
-    docs = [d for d in out if isinstance(d, Document)]
+    """The reader's outcomes, every book checked for the meta and id a book carries."""
+    docs, errors = outcomes(reader)
     for doc in docs:
         assert set(doc.meta) == META_KEYS, doc.meta
         assert doc.source == "books"
         assert doc.id.startswith(f"books/{doc.meta['collection']}/")
-    return docs, [e for e in out if not isinstance(e, Document)]
+    return docs, errors
 
 
 def one_book_of(reader) -> Document:

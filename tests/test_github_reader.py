@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, outcomes
 
 from llama_data.document import Document
 from llama_data.errors import (
@@ -33,7 +34,6 @@ from llama_data.sources.github import (
     repository_name,
     safe_path,
 )
-from tests.conftest import CORPUS
 
 GITHUB = CORPUS / "github"
 CODE = "def main():\n    print('hello')\n"
@@ -44,11 +44,6 @@ def corpus_mit() -> bytes:
     if not path.exists():
         pytest.skip(f"real corpus samples not found at {GITHUB} (../shared beside the checkout)")
     return path.read_bytes()
-
-
-def read(reader) -> tuple[list[Document], list]:
-    out = list(reader)
-    return [d for d in out if isinstance(d, Document)], [e for e in out if not isinstance(e, Document)]
 
 
 def by_path(docs: list[Document]) -> dict[str, Document]:
@@ -106,17 +101,17 @@ def test_folder_and_archives_give_the_same_documents(tmp_path):
                 tar_files(tmp_path / "a" / "myrepo.tar.xz", archived, "w:xz"),
                 tar_files(tmp_path / "a" / "myrepo.tar", archived, "w"),
                 zip_files(tmp_path / "a" / "myrepo.zip", archived)]
-    docs, errors = read(RepositoryReader(str(folder)))
+    docs, errors = outcomes(RepositoryReader(str(folder)))
     assert errors == []
     assert sorted(by_path(docs)) == sorted(files)  # .git skipped, nothing else
     for archive in archives:
-        other, errors = read(RepositoryReader(str(archive)))
+        other, errors = outcomes(RepositoryReader(str(archive)))
         assert errors == []
         assert sorted(other, key=lambda d: d.id) == sorted(docs, key=lambda d: d.id), archive.name
 
 
 def test_document_fields(tmp_path):
-    docs, _ = read(RepositoryReader(str(write_folder(tmp_path / "myrepo", repo_files()))))
+    docs, _ = outcomes(RepositoryReader(str(write_folder(tmp_path / "myrepo", repo_files()))))
     doc = by_path(docs)["src/main.py"]
     key = b"myrepo\nsrc/main.py"
     assert doc == Document(
@@ -131,13 +126,13 @@ def test_document_fields(tmp_path):
 
 def test_files_at_the_root_keep_their_folders(tmp_path):
     archive = tar_files(tmp_path / "r.tar.gz", {"setup.py": b"x = 1\n", "pkg/a.py": b"y = 2\n"})
-    docs, _ = read(RepositoryReader(str(archive)))
+    docs, _ = outcomes(RepositoryReader(str(archive)))
     assert sorted(by_path(docs)) == ["pkg/a.py", "setup.py"]
 
 
 def test_single_top_folder_is_stripped_even_with_dot_prefixes(tmp_path):
     archive = tar_files(tmp_path / "r.tgz", {"./proj/a.py": b"a\n", "./proj/lib/b.py": b"b\n"})
-    docs, _ = read(RepositoryReader(str(archive)))
+    docs, _ = outcomes(RepositoryReader(str(archive)))
     assert sorted(by_path(docs)) == ["a.py", "lib/b.py"]
     assert {d.meta["repo"] for d in docs} == {"r"}
 
@@ -145,14 +140,14 @@ def test_single_top_folder_is_stripped_even_with_dot_prefixes(tmp_path):
 def test_repository_without_licence(tmp_path):
     folder = write_folder(tmp_path / "nolicence", {"main.py": CODE.encode(),
                                                   "README": b"Just some scripts.\n"})
-    docs, errors = read(RepositoryReader(str(folder)))
+    docs, errors = outcomes(RepositoryReader(str(folder)))
     assert errors == [] and len(docs) == 2
     assert all(d.meta["licenses"] == [] and d.meta["license_file"] is None for d in docs)
 
 
 def test_readme_gives_the_licence_when_there_is_no_licence_file(tmp_path):
     readme = b"# tool\n\n## License\n\nLicensed under the Apache License, Version 2.0.\n"
-    docs, _ = read(RepositoryReader(str(tar_files(tmp_path / "tool.tar.gz", {
+    docs, _ = outcomes(RepositoryReader(str(tar_files(tmp_path / "tool.tar.gz", {
         "tool-main/README.md": readme, "tool-main/tool.py": CODE.encode()}))))
     assert {(d.meta["license_file"], tuple(d.meta["licenses"])) for d in docs} == {
         ("README.md", ("Apache-2.0",))}
@@ -179,7 +174,7 @@ def test_unsafe_tar_members_are_refused_and_the_rest_read(tmp_path):
         (info("evil/dev", tarfile.CHRTYPE), None),
         (info("evil/b.py"), b"b = 2\n"),
     ])
-    docs, errors = read(RepositoryReader(str(archive)))
+    docs, errors = outcomes(RepositoryReader(str(archive)))
     assert unsafe_positions(errors) == sorted(["evil/../../escape.py", "/etc/cron.d/job",
                                                "evil/link", "evil/hard", "evil/fifo", "evil/dev"])
     # The top folder is that of the files read: refused members do not change it.
@@ -195,7 +190,7 @@ def test_unsafe_zip_members_are_refused_and_the_rest_read(tmp_path):
         link = zipfile.ZipInfo("repo/link")
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         archive.writestr(link, "/etc/passwd")
-    docs, errors = read(RepositoryReader(str(path)))
+    docs, errors = outcomes(RepositoryReader(str(path)))
     assert unsafe_positions(errors) == sorted(["repo/..\\..\\win.py", "/abs.py", "repo/link"])
     assert sorted(by_path(docs)) == ["ok.py"]
 
@@ -207,7 +202,7 @@ def test_folder_links_out_of_the_repository_and_fifos_are_refused(tmp_path):
     (folder / "outdir").symlink_to(outside)
     (folder / "alias.py").symlink_to(folder / "a.py")  # inside: read as a.py only
     os.mkfifo(folder / "pipe")
-    docs, errors = read(RepositoryReader(str(folder)))
+    docs, errors = outcomes(RepositoryReader(str(folder)))
     assert unsafe_positions(errors) == ["out.txt", "outdir", "pipe"]
     assert sorted(by_path(docs)) == ["a.py"]
 
@@ -249,7 +244,7 @@ def test_file_over_the_size_cap_is_passed_on_unread(tmp_path, kind):
     path = {"folder": lambda: write_folder(tmp_path / "r", files),
             "tar.gz": lambda: tar_files(tmp_path / "r.tar.gz", files),
             "zip": lambda: zip_files(tmp_path / "r.zip", files)}[kind]()
-    docs, errors = read(RepositoryReader(str(path), ArchiveLimits(max_file_bytes=1000)))
+    docs, errors = outcomes(RepositoryReader(str(path), ArchiveLimits(max_file_bytes=1000)))
     assert errors == []
     big = by_path(docs)["big.json"]
     assert (big.text, big.meta["too_large"], big.meta["size"]) == ("", True, 1203)
@@ -285,7 +280,7 @@ def test_shared_repositories(folder, spdx, license_file):
     path = GITHUB / folder
     if not path.exists():
         pytest.skip(f"real corpus samples not found at {GITHUB} (../shared beside the checkout)")
-    docs, errors = read(RepositoryReader(str(path)))
+    docs, errors = outcomes(RepositoryReader(str(path)))
     assert errors == []
     assert sorted(by_path(docs)) == sorted(p.name for p in path.iterdir())
     assert all(d.meta["licenses"] == spdx and d.meta["license_file"] == license_file for d in docs)
@@ -363,6 +358,6 @@ def test_an_xml_entity_bomb_in_a_repository_is_text_never_expanded(tmp_path):
                          for i in range(1, 10))
               + b"]>\n<lolz>&lol9;</lolz>\n")
     path = tar_files(tmp_path / "r.tar.gz", {"r-main/bomb.xml": laughs})
-    docs, errors = read(RepositoryReader(str(path)))
+    docs, errors = outcomes(RepositoryReader(str(path)))
     assert errors == []
     assert [d.text.encode() for d in docs] == [laughs] and len(laughs) < 1000

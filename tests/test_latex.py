@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import CORPUS, corpus_files
 
 from llama_data.filters import Rejected, run_steps
 from llama_data.quality.arxiv import arxiv_steps
@@ -19,7 +20,6 @@ from llama_data.text.latex import (
     expand_macros,
     remove_comments,
 )
-from tests.conftest import CORPUS, corpus_files
 
 ARXIV = CORPUS / "arxiv"
 

@@ -4,6 +4,7 @@ hand-written READMEs; GitHub's licence keys to SPDX ids."""
 from __future__ import annotations
 
 import pytest
+from conftest import CORPUS
 
 from llama_data.quality.licenses import (
     LICENSE_FILE,
@@ -12,7 +13,6 @@ from llama_data.quality.licenses import (
     repository_license,
     spdx_from_github_key,
 )
-from tests.conftest import CORPUS
 
 GITHUB = CORPUS / "github"
 
