@@ -55,7 +55,7 @@ by a simple ratio that is stable across vocabulary sizes.
 \section{Counting pieces}
 \label{sec:counting}
 For a word $w$ let $\pieces{w}$ be the number of pieces the tokenizer splits it into, and let
-$\freq{w}$ be its frequency in the corpus. % TODO: say which corpus
+$\freq{w}$ be its frequency in the corpus. % the corpus is named in Section 3
 The corpus then holds
 \begin{equation}
   T = \sum_{w \in \vocab} \freq{w} \, \pieces{w}

@@ -3,6 +3,7 @@ line, streamed, a bad line named and passed over, a truncated stream ending its 
 
 from __future__ import annotations
 
+import abc
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +13,7 @@ from llama_data.errors import InputError, InvalidEncoding, MalformedRecord, Trun
 from llama_data.io import COMPRESSION_ERRORS, open_input
 
 
-class JsonLinesReader:
+class JsonLinesReader(abc.ABC):
     """Iterate one JSON-lines file (gzipped or plain, local or fsspec): a Document per line, or
     an :class:`InputError` naming the line. A subclass says what a record becomes
     (:meth:`from_record`)."""
@@ -44,5 +45,6 @@ class JsonLinesReader:
             return MalformedRecord(self.path, f"not JSON ({e.msg} at column {e.colno})", where)
         return self.from_record(record, where)
 
+    @abc.abstractmethod
     def from_record(self, record: Any, where: str) -> Document | InputError:
-        raise NotImplementedError
+        """One parsed line -> its Document, or the InputError that names what is wrong."""
