@@ -30,6 +30,9 @@ _MAGIC = {
     b"\x1f\x8b": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
     b"\xfd7z": lambda raw: lzma.LZMAFile(raw, "rb"),  # noqa: SIM115 (closed by open_input)
 }
+# The raw streams open_input has open in this process, by path: a reader's caller can tell how far
+# into the (compressed) file it is, for progress, without the readers passing the stream out.
+_OPEN: dict[str, BinaryIO] = {}
 
 
 @contextlib.contextmanager
@@ -69,19 +72,34 @@ def open_input(path: str) -> Iterator[BinaryIO]:
     opened = io.BufferedReader(RemoteFile(path), 1 << 20) if is_remote(path) else fsspec.open(
         path, "rb")
     with opened as raw:
-        head = raw.peek(3)[:3] if hasattr(raw, "peek") else raw.read(3)
-        if not hasattr(raw, "peek"):
-            raw.seek(0)
-        opener = next((cls for magic, cls in _MAGIC.items() if head.startswith(magic)), None)
-        if opener is None:
-            yield raw
-            return
+        _OPEN[path] = raw
         try:
-            stream = opener(raw)
-        except COMPRESSION_ERRORS as e:
-            raise TruncatedInput(path, f"cannot decompress: {e}") from e
-        with stream:
-            yield stream
+            head = raw.peek(3)[:3] if hasattr(raw, "peek") else raw.read(3)
+            if not hasattr(raw, "peek"):
+                raw.seek(0)
+            opener = next((cls for magic, cls in _MAGIC.items() if head.startswith(magic)), None)
+            if opener is None:
+                yield raw
+                return
+            try:
+                stream = opener(raw)
+            except COMPRESSION_ERRORS as e:
+                raise TruncatedInput(path, f"cannot decompress: {e}") from e
+            with stream:
+                yield stream
+        finally:
+            if _OPEN.get(path) is raw:
+                del _OPEN[path]
+
+
+def position(path: str) -> int | None:
+    """How many raw (compressed) bytes of ``path`` this process has read so far through
+    :func:`open_input`, decompressors' read-ahead included; None when it has no such file open."""
+    raw = _OPEN.get(path)
+    try:
+        return None if raw is None else raw.tell()
+    except (OSError, ValueError):  # closed meanwhile by another thread, or not seekable
+        return None
 
 
 def expand_inputs(patterns: list[str], list_base: str | None = None,

@@ -37,6 +37,7 @@ from llama_data.document import Document
 from llama_data.errors import InputError, PipelineFailed, ProcessingError
 from llama_data.filters import Rejected, Step, run_steps
 from llama_data.hashing import sha1_int
+from llama_data.io import position
 from llama_data.release import Stage, is_local
 from llama_data.shards import (
     BATCH_DOCUMENTS,
@@ -56,7 +57,8 @@ log = logging.getLogger("llama_data.pipelines")
 # Beam's DirectRunner first tries to download the Prism runner; FnApiRunner is the same local
 # engine without that attempt, so it works offline.
 DEFAULT_RUNNER = "FnApiRunner"
-PROGRESS_EVERY = 10_000  # records between progress lines while reading one input file
+PROGRESS_EVERY = 10_000  # records between two progress reports while reading one input file
+PROGRESS_SECONDS = 3.0  # or seconds, where records are large (books, papers, repositories)
 # Uncompressed size of a compressed dump, per compressed byte (measured on Wikipedia dumps).
 EXPANSION = {".bz2": 5.0, ".gz": 4.0, ".xz": 5.0, ".7z": 5.0, ".tgz": 4.0, ".zip": 3.0}
 HTTP_SIZE_SAMPLE = 8  # remote files asked for their size when sizing the job
@@ -112,12 +114,14 @@ class ReadFn(beam.DoFn):
 
     def process(self, path: str):
         records = 0
+        reported = time.monotonic()
         reader = self._reader(path)
         for item in reader:
             records += 1
             self._count.inc("read")
-            if records % PROGRESS_EVERY == 0:
-                log.info("reading %s: %d records so far", path, records)
+            if records % PROGRESS_EVERY == 0 or time.monotonic() - reported > PROGRESS_SECONDS:
+                log.info(console.report(path, records, position(path), done=False))
+                reported = time.monotonic()
             if isinstance(item, InputError):
                 self._count.inc(f"unreadable/{item.reason}")
                 log.warning("unreadable: %s", item)
@@ -130,7 +134,7 @@ class ReadFn(beam.DoFn):
         if skipped:
             self._count.inc("read", skipped)
             self._count.inc("dropped/reader:not_a_page", skipped)
-        log.info("read %s: %d records", path, records + skipped)
+        log.info(console.report(path, records + skipped, position(path), done=True))
 
 
 class _StepChain:
@@ -325,13 +329,19 @@ class SourceSpec:
     finish: Callable[[bool, str], beam.PTransform] | None = None
 
 
-def estimate_buckets(paths: Sequence[str], max_bytes: int) -> int:
-    """Enough buckets that each holds about one shard, from the inputs' (compressed) sizes. HTTP
-    inputs (a CommonCrawl paths list names tens of thousands) are sized from a few of them."""
+def input_sizes(paths: Sequence[str]) -> dict[str, int | None]:
+    """Each input's size in bytes; None for an HTTP one: not asked (a CommonCrawl paths list names
+    tens of thousands)."""
     from llama_data.remote import is_http
 
-    web = [path for path in paths if is_http(path)]
-    total = sum(_expanded(path, _size(path)) for path in paths if not is_http(path))
+    return {path: None if is_http(path) else _size(path) for path in paths}
+
+
+def estimate_buckets(sizes: dict[str, int | None], max_bytes: int) -> int:
+    """Enough buckets that each holds about one shard, from the inputs' (compressed) sizes
+    (:func:`input_sizes`); those of unknown size are sized from a few of them."""
+    web = [path for path, size in sizes.items() if size is None]
+    total = sum(_expanded(path, size) for path, size in sizes.items() if size is not None)
     sampled = [_expanded(path, size) for path in web[:HTTP_SIZE_SAMPLE]
                if (size := _http_size(path)) is not None]
     if sampled:
@@ -428,7 +438,8 @@ def run(spec: SourceSpec, inputs: Sequence[str], release: str, *, config: dict[s
     the job succeeded, at most ``max_error_rate`` of the records read were unreadable or failed,
     and it kept something (or ``allow_empty``); otherwise the release is left as it was."""
     release = release.rstrip("/")
-    buckets = buckets or estimate_buckets(inputs, max_bytes)
+    sizes = input_sizes(inputs)
+    buckets = buckets or estimate_buckets(sizes, max_bytes)
     options = pipeline_options(beam_args)
     log_path = (f"{release}/logs/{spec.name}.log" if is_local(release)
                 else os.path.join(tempfile.mkdtemp(), f"{spec.name}.log"))
@@ -442,7 +453,7 @@ def run(spec: SourceSpec, inputs: Sequence[str], release: str, *, config: dict[s
         pipeline = beam.Pipeline(options=options)
         build(pipeline, spec, inputs, staged, buckets, max_bytes, keep_rejects)
         try:
-            with console.beam_output_to(log_path):
+            with console.beam_output_to(log_path, spec.name, sizes):
                 result = pipeline.run()
                 result.wait_until_finish()
         except Exception as e:

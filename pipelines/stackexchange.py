@@ -123,7 +123,8 @@ def run(config: StackExchangeConfig, beam_args: Sequence[str] = (),
     """Run the job ``config`` describes into its release."""
     found = expand_inputs(config.input) if inputs is None else list(inputs)
     sites, selected = select_sites(found, config.sites, config.top_sites)
-    buckets = config.num_shards or common.estimate_buckets(selected, config.shard_size)
+    sizes = common.input_sizes(selected)
+    buckets = config.num_shards or common.estimate_buckets(sizes, config.shard_size)
     record = {"inputs": selected, "sites": sorted(sites),
               "sites_chosen_by": "--sites" if config.sites else f"the {config.top_sites} "
                                                                  "largest in the inputs",
