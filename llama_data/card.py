@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from llama_data import manifest as manifest_lib
-from llama_data import mixture
+from llama_data import mixture, progress
 from llama_data.config import setting
 from llama_data.document import Document
 from llama_data.io import atomic_path
@@ -141,14 +141,16 @@ def sample_source(release: str, source: str, entry: SourceEntry, seed: int,
     languages: Counter[str] = Counter()
     stats, examples, texts = (Reservoir(STATS, rng("stats")), Reservoir(EXAMPLES, rng("examples")),
                               Reservoir(TOKENIZED, rng("tokens")))
-    for doc in _documents(release, source, entry, rng("shards")):
-        if languages.total() >= scan:
-            break
-        languages[_lang(doc)] += 1
-        stats.offer(DocStats(_lang(doc), len(doc.text.encode("utf-8")),
-                             doc.meta.get("perplexity"), doc.meta.get("ref_score")))
-        examples.offer(doc.replace(text=doc.text[:EXAMPLE_CHARS + 1]))
-        texts.offer((_lang(doc), doc.text[:TOKENIZED_CHARS]))
+    with progress.bar(min(scan, entry.documents), f"card: {source}", "doc") as shown:
+        for doc in _documents(release, source, entry, rng("shards")):
+            if languages.total() >= scan:
+                break
+            languages[_lang(doc)] += 1
+            stats.offer(DocStats(_lang(doc), len(doc.text.encode("utf-8")),
+                                 doc.meta.get("perplexity"), doc.meta.get("ref_score")))
+            examples.offer(doc.replace(text=doc.text[:EXAMPLE_CHARS + 1]))
+            texts.offer((_lang(doc), doc.text[:TOKENIZED_CHARS]))
+            shown.update()
     return SourceSample(languages.total(), languages, stats.items, examples.items, texts.items)
 
 

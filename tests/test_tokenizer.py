@@ -139,7 +139,7 @@ def test_encoding_resumes_shard_by_shard(trained, capsys):
     (folder / "part-00001-000.json").unlink()
     encode.encode_release(str(trained), workers=1)
     err = capsys.readouterr().err
-    assert "1 shard(s) to encode" in err and "encoded c4/part-00001-000" in err
+    assert "1 shard(s) to encode" in err
     assert json.loads((folder / "part-00001-000.json").read_text()) == record
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from llama_data import manifest as manifest_lib
+from llama_data import progress
 from llama_data import tokens as token_shards
 from llama_data.errors import ReleaseError
 
@@ -100,8 +101,9 @@ def encode_shard(text_path: str, out_folder: str, stem: str, tokenizer_sha256: s
     return token_shards.write(Path(out_folder), stem, tokens, docs, text_sha256, tokenizer_sha256)
 
 
-def _encode_task(args) -> token_shards.TokenShard:
-    return encode_shard(*args)
+def _encode_task(task: tuple[str, tuple]) -> tuple[str, token_shards.TokenShard]:
+    source, args = task
+    return source, encode_shard(*args)
 
 
 def _record_tokens(done: dict[str, list[token_shards.TokenShard]], tokenizer_sha256: str,
@@ -136,7 +138,7 @@ def encode_release(release: str, workers: int | None = None, sources: Iterable[s
         raise ReleaseError(f"{model_path}: {vocab} pieces do not fit uint16 token shards")
 
     wanted = set(sources) if sources else set(manifest.sources)
-    tasks, done = [], {}
+    tasks, done, documents = [], {}, 0
     for source in sorted(wanted & set(manifest.sources)):
         out = root / "tokens" / source
         done[source] = []
@@ -150,18 +152,24 @@ def encode_release(release: str, workers: int | None = None, sources: Iterable[s
                 entry = manifest.sources[source]
                 tasks.append((source, (entry.shard_path(release, source, shard), str(out), stem,
                                        tokenizer_sha256, shard.sha256)))
+            documents += shard.documents
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks) or 1))
     skipped = sum(len(v) for v in done.values())
     print(f"tokens: {len(tasks)} shard(s) to encode with {workers} process(es)"
           f"{f', {skipped} already done' if skipped else ''}", file=sys.stderr)
     started = time.monotonic()
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(str(model_path),)) as pool:
-        results = pool.imap(_encode_task, [args for _, args in tasks])
-        for (source, args), record in zip(tasks, results):
+    # The shards already done count as done: the bar ends at the sources' documents and tokens.
+    already = [r for records in done.values() for r in records]
+    tokens = sum(r.tokens for r in already)
+    with context.Pool(workers, initializer=_init_worker, initargs=(str(model_path),)) as pool, \
+            progress.bar(documents, "tokens: encode", "doc", postfix=f"{tokens} tokens",
+                         initial=sum(r.documents for r in already)) as shown:
+        for source, record in pool.imap_unordered(_encode_task, tasks):
             done[source].append(record)
-            print(f"  encoded {source}/{record.stem}: {record.documents} docs, "
-                  f"{record.tokens} tokens", file=sys.stderr)
+            tokens += record.tokens
+            shown.set_postfix_str(f"{tokens} tokens", refresh=False)
+            shown.update(record.documents)
     for records in done.values():
         records.sort(key=lambda r: r.stem)
     manifest = manifest_lib.update(release, functools.partial(_record_tokens, done,

@@ -19,6 +19,7 @@ from pathlib import Path
 import sentencepiece as spm
 
 from llama_data import manifest as manifest_lib
+from llama_data import progress
 from llama_data.config import setting
 from llama_data.errors import ReleaseError
 from llama_data.hashing import sha1_int, sha256_file
@@ -68,20 +69,25 @@ def _pieces(text: str, max_bytes: int) -> Iterator[str]:
             yield line
 
 
-def sample_lines(release: str, weights: Mapping[str, float], sample_bytes: int, seed: int,
-                 stats: dict[str, int]) -> Iterator[str]:
-    """Lines of the release's documents, about ``sample_bytes`` in all, split between the sources
-    by ``weights`` (renormalised over the sources the release has)."""
-    manifest = manifest_lib.load(release)
+def _budgets(release: str, manifest: manifest_lib.Manifest, weights: Mapping[str, float],
+             sample_bytes: int) -> dict[str, float]:
+    """The bytes to sample from each source: ``sample_bytes`` split by ``weights``, renormalised
+    over the sources the release has text of."""
     present = {s: w for s, w in weights.items() if w > 0 and s in manifest.sources
                and manifest.sources[s].text_bytes > 0}
     if not present:
         raise ReleaseError(f"{release}: none of the mixture's sources ({', '.join(weights)}) has text")
-    total_weight = sum(present.values())
+    return {s: sample_bytes * w / sum(present.values()) for s, w in sorted(present.items())}
+
+
+def sample_lines(release: str, weights: Mapping[str, float], sample_bytes: int, seed: int,
+                 stats: dict[str, int]) -> Iterator[str]:
+    """Lines of the release's documents, about ``sample_bytes`` in all, split between the sources
+    as :func:`_budgets` says."""
+    manifest = manifest_lib.load(release)
     max_line = model.LLAMA_TRAINER_SPEC["max_sentence_length"]
-    for source in sorted(present):
+    for source, budget in _budgets(release, manifest, weights, sample_bytes).items():
         entry = manifest.sources[source]
-        budget = sample_bytes * present[source] / total_weight
         rate = min(1.0, budget / entry.text_bytes)
         taken = 0
         for shard in entry.shards:
@@ -103,14 +109,20 @@ def train(release: str, weights: Mapping[str, float], vocab_size: int = model.LL
     sample_path = out / "sample.txt"
     per_source: dict[str, int] = {}
     lines = 0
-    with open(sample_path, "w", encoding="utf-8") as f:
+    # About the budgets: a source sampled by chance ends a little under or over its own.
+    manifest = manifest_lib.load(release)
+    expected = sum(min(budget, manifest.sources[source].text_bytes) for source, budget
+                   in _budgets(release, manifest, weights, sample_bytes).items())
+    with open(sample_path, "wb") as f, progress.bar(
+            round(expected), "tokenizer: sample", "B", unit_scale=True, unit_divisor=1024) as shown:
         for line in sample_lines(release, weights, sample_bytes, seed, per_source):
-            f.write(line + "\n")
+            shown.update(f.write(f"{line}\n".encode()))
             lines += 1
     size = sample_path.stat().st_size
     print(f"tokenizer: sample of {format_size(size)}, {lines} lines "
           f"({', '.join(f'{s} {format_size(b)}' for s, b in sorted(per_source.items()))}); "
-          f"training {vocab_size} BPE pieces", file=sys.stderr)
+          f"training {vocab_size} BPE pieces (SentencePiece, one call: no progress until it "
+          "ends)", file=sys.stderr)
     spec = {**model.LLAMA_TRAINER_SPEC, "vocab_size": vocab_size}
     started = time.monotonic()
     try:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from llama_data import manifest as manifest_lib
-from llama_data import mixture
+from llama_data import mixture, progress
 from llama_data import tokens as token_shards
 from llama_data.io import atomic_path
 from llama_data.shards import read_table
@@ -182,19 +182,21 @@ def ablate(config: AblateConfig) -> dict[str, Any]:
     held_out_key = _digest([config.seq_len, {s: [[i, hashlib.sha256(t.encode()).hexdigest()]
                                                   for i, t in docs] for s, docs in documents.items()}])
     bpb: dict[str, dict[str, dict]] = {}
-    for release in releases:
-        path, values = release["path"], {}
-        tokenizer_model = Path(path) / manifest_lib.load(path).tokenizer["path"]
-        held_out = None  # encoded only when a run has not been scored on it yet
-        for seed in range(config.seeds):
-            run, reused = trained_run(config.train_config(path, seed, ""))
-            release["runs"].append({"seed": seed, "run": str(run), "reused": reused})
-            if held_out is None and not _scores(run, held_out_key).exists():
-                held_out = HeldOutSet(documents, tokenizer_model, config.seq_len)
-            for source, result in shared_bpb(run, held_out, held_out_key,
-                                             config.micro_batch).items():
-                values.setdefault(source, []).append(result["bpb"])
-        bpb[path] = {s: spread(v) for s, v in values.items()}
+    with progress.bar(len(releases) * config.seeds, "ablate", "run") as runs:
+        for release in releases:
+            path, values = release["path"], {}
+            tokenizer_model = Path(path) / manifest_lib.load(path).tokenizer["path"]
+            held_out = None  # encoded only when a run has not been scored on it yet
+            for seed in range(config.seeds):
+                run, reused = trained_run(config.train_config(path, seed, ""))
+                release["runs"].append({"seed": seed, "run": str(run), "reused": reused})
+                if held_out is None and not _scores(run, held_out_key).exists():
+                    held_out = HeldOutSet(documents, tokenizer_model, config.seq_len)
+                for source, result in shared_bpb(run, held_out, held_out_key,
+                                                 config.micro_batch).items():
+                    values.setdefault(source, []).append(result["bpb"])
+                runs.update()
+            bpb[path] = {s: spread(v) for s, v in values.items()}
     report = {"format": FORMAT, "settings": settings, "releases": releases,
               "held_out": {"key": held_out_key, "sources": {
                   s: {"documents": len(d), "ids": [i for i, _ in d]} for s, d in documents.items()}},

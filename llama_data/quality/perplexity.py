@@ -45,6 +45,7 @@ import tempfile
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
+from llama_data import progress
 from llama_data.document import Document
 from llama_data.errors import LlamaDataError
 from llama_data.filters import FilterResult
@@ -224,29 +225,36 @@ def train_language_model(texts: Iterable[str], lang: str, out: str | Path,
     with tempfile.TemporaryDirectory(prefix=f"llama-data-lm-{lang}-") as tmp:
         tmp = Path(tmp)
         text_file = tmp / f"{lang}.txt"
-        with text_file.open("w", encoding="utf-8") as f:
+        with text_file.open("w", encoding="utf-8") as f, progress.bar(
+                desc=f"lm {lang}: text", unit="doc", iterable=texts) as documents:
             n_lines = 0
-            for line in _normalized_lines(texts):
+            for line in _normalized_lines(documents):
                 f.write(line + "\n")
                 n_lines += 1
         if n_lines == 0:
             raise LanguageModelTrainingError(f"no text to train a {lang!r} language model on")
 
+        # The external trainers below are one call each, with no progress of their own to show.
+        log.info("lm %s: SentencePiece on %d lines", lang, n_lines)
         sp_model = _train_sentencepiece(text_file, tmp / f"{lang}.sp", vocab_size)
         import sentencepiece
 
         sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_model))
         pieces_file = tmp / f"{lang}.sp.txt"
         with text_file.open(encoding="utf-8") as src, \
-                pieces_file.open("w", encoding="utf-8") as dst:
+                pieces_file.open("w", encoding="utf-8") as dst, \
+                progress.bar(n_lines, f"lm {lang}: pieces", "line") as shown:
             for line in src:
                 dst.write(" ".join(sp.encode(line.rstrip("\n"), out_type=str)) + "\n")
+                shown.update()
 
         arpa = tmp / f"{lang}.arpa"
+        log.info("lm %s: KenLM lmplz, order %d", lang, order)
         with pieces_file.open("rb") as src, arpa.open("wb") as dst:
             _run_tool("lmplz", ["-o", str(order), "--discount_fallback", "-S", memory,
                                 "-T", str(tmp)], stdin=src, stdout=dst)
         binary = tmp / f"{lang}.arpa.bin"
+        log.info("lm %s: KenLM build_binary", lang)
         _run_tool("build_binary", [str(arpa), str(binary)])
 
         _install(sp_model, out / f"{lang}.sp.model")

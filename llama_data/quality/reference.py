@@ -14,21 +14,25 @@ import concurrent.futures
 import dataclasses
 import heapq
 import json
+import logging
 import multiprocessing
 import os
 import random
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from llama_data import progress
 from llama_data.document import Document
 from llama_data.errors import LlamaDataError
 from llama_data.filters import FilterResult
 from llama_data.hashing import sha1_int
 from llama_data.io import atomic_path
 from llama_data.text.ccnet import normalize_text
+
+log = logging.getLogger("llama_data.quality.reference")
 
 REF_THRESHOLD = 0.25  # RedPajama's: pages scoring under it are dropped
 MIN_CHARS = 1000
@@ -216,6 +220,7 @@ def train_reference_classifier(examples: Examples, output: str | Path,
         train_file = os.path.join(tmp, "train.txt")
         with open(train_file, "w", encoding="utf-8") as f:
             f.writelines(f"{label} {classifier_text(text)}\n" for label, text in train)
+        log.info("reference: fastText on %d examples, %d epochs", len(train), params.epoch)
         with atomic_path(output) as tmp_model:
             # fastText (fasttext-numpy2 0.10.4) can diverge to NaN when it trains a second
             # model in one process on this kind of data: each training gets a fresh process.
@@ -246,8 +251,14 @@ def train_from_release(dumps: Sequence[str], shards: Sequence[str], output: str 
     from llama_data.shards import read_shard
     from llama_data.sources.wikipedia import cited_urls
 
-    cited = {normalize_url(url) for url in cited_urls(dumps)}
-    examples = select_examples(cited, lambda: (d for s in shards for d in read_shard(s)),
-                               params.seed, min_chars)
+    cited = {normalize_url(url)
+             for dump in progress.bar(len(dumps), "reference: citations", "dump", iterable=dumps)
+             for url in cited_urls([dump])}
+
+    def pages() -> Iterator[Document]:  # a bar for each of select_examples' two passes
+        for shard in progress.bar(len(shards), "reference: pages", "shard", iterable=shards):
+            yield from read_shard(shard)
+
+    examples = select_examples(cited, pages, params.seed, min_chars)
     examples.stats["cited_urls"] = len(cited)
     return train_reference_classifier(examples, output, params, min_examples)
