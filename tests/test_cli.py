@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import IN_PROCESS, MARKUP_REMNANTS, count_articles, dump_xml, page_xml, prose, write
+from tqdm import tqdm
 
 from llama_data import manifest, samples
 from llama_data.cli import main, parser
@@ -307,6 +308,18 @@ def test_tokenizer_train_encode_and_mix_from_the_command_line(corpus_release, tm
     assert main(["tokenizer", "train", "--release", str(release), "--vocab-size", "1000",
                  "--sample-size", "1MB", "--weights", str(tmp_path / "w.json")]) == 0
     assert main(["tokenizer", "encode", "--release", str(release), "--workers", "2"]) == 0
+    # progress off a terminal: plain lines, each bar's last one at its end
+    err = capsys.readouterr().err
+    saved = manifest.load(str(release))
+    sampled = [line for line in err.splitlines() if line.startswith("tokenizer: sample:")]
+    size = tqdm.format_sizeof(saved.tokenizer["sample"]["bytes"], divisor=1024)
+    # the sample ends near its budget, over it by part of a document: then tqdm shows no total
+    assert re.search(rf"[ |]{re.escape(size)}(/| ?B \[)", sampled[-1]), sampled[-1]
+    encoded = [line for line in err.splitlines() if line.startswith("tokens: encode:")]
+    documents = sum(e.documents for e in saved.sources.values())
+    tokens = sum(e.tokens["tokens"] for e in saved.sources.values())
+    assert f"100%|##########| {documents}/{documents} [" in encoded[-1]
+    assert encoded[-1].endswith(f" {tokens} tokens]")
     assert main(["mix", "--tokens", "5M", "--release", str(release), "--weights",
                  str(tmp_path / "w.json")]) == 0
     out = capsys.readouterr().out
