@@ -35,6 +35,10 @@ def config(release, run, **changes) -> TrainConfig:
                                                                   **changes})
 
 
+def weights(run) -> dict[str, torch.Tensor]:
+    return ckpt.load_model(run)[0].state_dict()
+
+
 def losses(run) -> list[float]:
     return [json.loads(line)["loss"] for line in (run / "metrics.jsonl").read_text().splitlines()
             if "loss" in json.loads(line)]
@@ -76,7 +80,7 @@ def test_a_run_learns_and_writes_its_metrics(encoded_release, tmp_path):
     assert losses(run)[-1] < losses(run)[0]
     assert (run / "metrics.csv").read_text().startswith("step,tokens,loss")
     assert (run / "loss.png").read_bytes()[:4] == b"\x89PNG"
-    assert ckpt.load(run)["step"] == 24
+    assert ckpt.latest(run).step == 24
 
 
 def test_a_resumed_run_reproduces_the_uninterrupted_loss_curve_exactly(encoded_release, tmp_path,
@@ -95,10 +99,10 @@ def test_a_resumed_run_reproduces_the_uninterrupted_loss_curve_exactly(encoded_r
     with pytest.raises(KeyboardInterrupt):
         train(config(encoded_release, interrupted))
     monkeypatch.setattr(MixtureSequences, "__getitem__", original)
-    assert ckpt.load(interrupted)["step"] == 4
+    assert ckpt.latest(interrupted).step == 4
     train(config(encoded_release, interrupted), resume=True)
     assert losses(interrupted) == losses(whole)  # bit for bit, steps 1-8
-    for a, b in zip(ckpt.load(whole)["model"].values(), ckpt.load(interrupted)["model"].values()):
+    for a, b in zip(weights(whole).values(), weights(interrupted).values(), strict=True):
         assert torch.equal(a, b)
 
 
@@ -106,31 +110,68 @@ def test_a_nan_loss_stops_with_the_last_good_checkpoint_kept(encoded_release, tm
     run = tmp_path / "run"
     with pytest.raises(TrainingError, match=r"loss is (nan|inf).*last good checkpoint"):
         train(config(encoded_release, run, lr=1e9, checkpoint_every=1, warmup_steps=1))
-    good = ckpt.load(run)
-    assert all(torch.isfinite(t).all() for t in good["model"].values())
+    assert all(torch.isfinite(t).all() for t in weights(run).values())
 
 
-def test_missing_corrupt_and_half_written_checkpoints(encoded_release, tmp_path, monkeypatch):
+def test_missing_corrupt_half_written_and_foreign_checkpoints(encoded_release, tmp_path,
+                                                             monkeypatch, capsys):
     run = tmp_path / "run"
     with pytest.raises(ckpt.CheckpointError, match="no checkpoint"):
         train(config(encoded_release, run), resume=True)
     train(config(encoded_release, run, tokens=4 * 512))
-    before = (run / ckpt.FILE).read_bytes()
+    good = ckpt.latest(run)
+    model, _, _ = ckpt.load_model(run)
+    optimizer = torch.optim.AdamW(model.parameters())
 
-    def killed_mid_save(state, path):
-        with open(path, "wb") as f:
-            f.write(b"half a checkpoint")
+    def killed_mid_save(state, checkpoint_id, **kwargs):
+        (Path(checkpoint_id) / "__0_0.distcp").write_bytes(b"half a checkpoint")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ckpt.torch, "save", killed_mid_save)
-    model, _, _ = ckpt.load_model(run)
-    with pytest.raises(KeyboardInterrupt):
-        ckpt.save(run, model, torch.optim.AdamW(model.parameters()), 99, {})
-    assert (run / ckpt.FILE).read_bytes() == before and ckpt.load(run)["step"] == 4
-    assert not list(run.glob("*.tmp-*"))
-    (run / ckpt.FILE).write_bytes(before[: len(before) // 2])
-    with pytest.raises(ckpt.CheckpointError, match="corrupt checkpoint"):
-        ckpt.load(run)
+    with monkeypatch.context() as patch:
+        patch.setattr(ckpt.dcp, "save", killed_mid_save)
+        with pytest.raises(KeyboardInterrupt):
+            ckpt.Checkpointer(run).save(model, optimizer, 99, good.config)
+    assert ckpt.latest(run) == good and (run / "checkpoints" / "step-000099").exists()
+    for a, b in zip(weights(run).values(), model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    ckpt.Checkpointer(run).save(model, optimizer, 5, good.config)  # drops the half-written one
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == \
+        ["latest", "step-000004", "step-000005"]
+
+    shard = next(ckpt.latest(run).path.glob("*.distcp"))
+    shard.write_bytes(shard.read_bytes()[:1000])
+    with pytest.raises(ckpt.CheckpointError, match="step-000005: corrupt checkpoint"):
+        ckpt.load_model(run)
+    capsys.readouterr()
+    assert main(["export", str(run), "--output", str(tmp_path / "hf")]) == 1
+    assert capsys.readouterr().err.count("\n") == 1  # one line
+    meta = ckpt.latest(run).path / ckpt.META
+    meta.write_text(meta.read_text().replace(ckpt.FORMAT, "someone-else/1"))
+    with pytest.raises(ckpt.CheckpointError, match="meta.json: not a llama-data checkpoint"):
+        ckpt.latest(run)
+    meta.write_text("{")
+    with pytest.raises(ckpt.CheckpointError, match="meta.json: corrupt checkpoint"):
+        ckpt.latest(run)
+
+
+def test_checkpoints_written_in_the_background_hold_the_state_of_their_step(encoded_release,
+                                                                           tmp_path):
+    """The background writer copies the state before training moves on: what it writes is the
+    state at the step it was given, and the run ends with the same weights as one saving inline."""
+    inline, background = tmp_path / "inline", tmp_path / "background"
+    train(config(encoded_release, inline, tokens=4 * 512))
+    train(config(encoded_release, background, tokens=4 * 512, async_checkpoint=True))
+    model, _, _ = ckpt.load_model(inline)
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    checkpointer = ckpt.Checkpointer(tmp_path / "later", background=True)
+    checkpointer.save(model, torch.optim.AdamW(model.parameters()), 4, ckpt.latest(inline).config)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)  # training goes on while the thread writes
+    assert checkpointer.wait() == tmp_path / "later" / "checkpoints" / "step-000004"
+    for state in (weights(background), weights(tmp_path / "later")):
+        for name, tensor in state.items():
+            assert torch.equal(tensor, saved[name]), name
 
 
 def test_compare_and_export_from_the_command_line(encoded_release, tmp_path, capsys):
@@ -205,7 +246,7 @@ def assert_same_training(one, one_gradients, two, two_gradients) -> None:
         assert math.isclose(a, b, rel_tol=1e-4), (losses(one), losses(two))
     lrs = [r["lr"] for r in map(json.loads, (one / "metrics.jsonl").read_text().splitlines())
            if "lr" in r]
-    first, second = ckpt.load(one)["model"], ckpt.load(two)["model"]
+    first, second = weights(one), weights(two)  # two: read whole from the ranks' shards
     for name in first:
         # AdamW moves a weight by lr_t * (|m_t / sqrt(v_t)| + decay * |w|) a step, and for
         # betas (0.9, 0.95) Cauchy-Schwarz bounds |m_t / sqrt(v_t)| (bias-corrected) by 1.004
