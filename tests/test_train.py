@@ -315,7 +315,8 @@ def test_two_processes_save_one_process_resumes(encoded_release, one_process, tm
         # two processes sum the same float32 terms in another order than one: each loss (a mean
         # of 512 token losses) moves by ~1e-7 (measured: 6e-8, and steps 4-6 from weights apart
         # by that rounding); 1e-4 leaves 1000x. Measured too: a resume that zeroes the
-        # optimiser's moments is off by 2e-3 at step 5; one that loses the weights, by 4%.
+        # optimiser's moments is off by 2e-3 at step 5; one that loses the weights starts again
+        # near step 1's loss, 4% above step 4's.
         assert math.isclose(a, b, rel_tol=1e-4), (losses(run), uninterrupted)
 
 
