@@ -278,11 +278,13 @@ def test_the_fsdp_check_fails_when_ranks_sum_their_gradients(encoded_release, on
 
 @pytest.mark.slow
 def test_two_processes_save_one_process_resumes(encoded_release, one_process, tmp_path):
-    """A checkpoint written as two FSDP processes' shards, resumed by one process (resharded by
-    DCP): its optimiser moments are those the two processes' gradients give, and the loss curve
-    goes on as the one-process run's that was never stopped."""
+    """A checkpoint written as two FSDP processes' shards (in the background, and the run stopped
+    before the next save would wait for it), resumed by one process (resharded by DCP): its
+    optimiser moments are those the two processes' gradients give, and the loss curve goes on as
+    the one-process run's that was never stopped."""
     run = tmp_path / "two-then-one"
-    gradients = two_processes(encoded_release, run, "--checkpoint-every", "3", "--stop-after", "3")
+    gradients = two_processes(encoded_release, run, "--checkpoint-every", "3", "--stop-after", "3",
+                              "--async-checkpoint")
     checkpoint = ckpt.latest(run)
     assert (checkpoint.step, checkpoint.world, len(gradients)) == (3, 2, 3)
     assert sorted(p.name for p in checkpoint.path.glob("rng-*")) == ["rng-0.pt", "rng-1.pt"]

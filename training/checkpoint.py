@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import random
@@ -157,7 +158,8 @@ def load_model(run: Path) -> tuple[torch.nn.Module, Any, Path]:
 class Checkpointer:
     """Saves a run's checkpoints and keeps the newest ``keep``. With ``background``, DCP copies
     the state to CPU memory and writes it from a thread (its own gloo group, so its collectives
-    never interleave with training's) while training goes on; a save waits for the previous one."""
+    never interleave with training's) while training goes on; that thread also commits it, so a
+    run that dies after the write still resumes from it. A save waits for the previous one."""
 
     def __init__(self, run: Path, keep: int = 2, background: bool = False):
         self.folder = Path(run) / FOLDER
@@ -165,7 +167,7 @@ class Checkpointer:
         self.background = background
         self.group = dist.new_group(backend="gloo") if background and dist.is_initialized() \
             else None
-        self.pending: tuple[Future, Path] | None = None
+        self.pending: Future | None = None
 
     def save(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, step: int,
              config: dict[str, Any]) -> None:
@@ -182,8 +184,10 @@ class Checkpointer:
         model_state, optimizer_state = get_state_dict(model, optimizer)
         state = {"model": model_state, "optimizer": optimizer_state}
         if self.background:
-            self.pending = (dcp.async_save(state, checkpoint_id=path, process_group=self.group),
-                            path)
+            written = dcp.async_save(state, checkpoint_id=path, process_group=self.group)
+            self.pending = Future()
+            written.add_done_callback(functools.partial(self._commit_written, path=path,
+                                                        committed=self.pending))
         else:
             with _one_process_is_meant():
                 dcp.save(state, checkpoint_id=path)
@@ -192,12 +196,18 @@ class Checkpointer:
     def wait(self) -> Path | None:
         """Finish a background save; returns the newest complete checkpoint (None: none yet)."""
         if self.pending is not None:
-            future, path = self.pending
-            self.pending = None
-            future.result()
-            self._commit(path)
+            pending, self.pending = self.pending, None
+            pending.result()  # a failed write's or commit's error
         latest_path = self.folder / LATEST
         return self.folder / latest_path.read_text().strip() if latest_path.exists() else None
+
+    def _commit_written(self, written: Future, path: Path, committed: Future) -> None:
+        try:
+            written.result()
+            self._commit(path)
+            committed.set_result(path)
+        except (Exception, dcp.CheckpointException) as e:  # noqa: BLE001 (wait() raises it)
+            committed.set_exception(e)
 
     def _commit(self, path: Path) -> None:
         """Point ``latest`` at ``path`` (every rank's shards are written: DCP's save ends with a
