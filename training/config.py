@@ -32,7 +32,7 @@ class TrainConfig:
     eval_every: int = setting(50, "steps between validations")
     eval_sequences: int = 32  # validation sequences per source
     checkpoint_every: int = setting(100, "steps between checkpoints")
-    checkpoint_keep: int = setting(2, "newest checkpoints kept")
+    checkpoint_keep: int = setting(2, "newest checkpoints kept (at least 1)")
     async_checkpoint: bool = setting(
         False, "write checkpoints from a background thread while training goes on (the state is "
                "first copied to CPU memory: worth it on GPUs)")
