@@ -350,7 +350,7 @@ def _train(args, _beam_args) -> int:
 
     config = from_args(TrainConfig, args)
     train(config, resume=args.resume)
-    print(f"run written to {config.output}: metrics.jsonl, metrics.csv, loss.png, checkpoint.pt")
+    print(f"run written to {config.output}: metrics.jsonl, metrics.csv, loss.png, checkpoints/")
     return 0
 
 

@@ -2,9 +2,11 @@
 whole tensors (gathered from their shards under FSDP), so that tests/test_train.py can compare a
 sharded run with a one-process run on the same global batches.
 
-Run under ``torchrun``: ``fsdp_harness.py OUT [--fault sum] TRAIN-ARGS...``; rank 0 saves the
-gradients to OUT. ``--fault sum`` has FSDP sum the ranks' gradients instead of averaging them (its
-gradient divide factor set to 1): the sharding bug the comparison must catch.
+Run under ``torchrun``: ``fsdp_harness.py OUT [--fault sum] [--stop-after STEP] TRAIN-ARGS...``;
+rank 0 saves the gradients to OUT. ``--fault sum`` has FSDP sum the ranks' gradients instead of
+averaging them (its gradient divide factor set to 1): the sharding bug the comparison must catch.
+``--stop-after STEP`` ends the run (exit 0) just before the update of step STEP + 1, as if it had
+been killed there: the checkpoint of step STEP is its last.
 """
 
 from __future__ import annotations
@@ -51,17 +53,35 @@ def _summing_fully_shard(module: torch.nn.Module, **kwargs) -> torch.nn.Module:
     return sharded
 
 
+class Stopped(Exception):
+    """Where ``--stop-after`` ends the run."""
+
+
 def main() -> None:
     from llama_data.cli import main as cli
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out")
     parser.add_argument("--fault", choices=["sum"])
+    parser.add_argument("--stop-after", type=int, metavar="STEP")
     args, train_args = parser.parse_known_args()
     if args.fault == "sum":
         fsdp.fully_shard = _summing_fully_shard  # train.py imports it when it shards the model
     with recording() as steps:
-        code = cli(["train", *train_args])
+
+        def stop(optimizer, _args, _kwargs):
+            if args.stop_after is not None and len(steps) > args.stop_after:
+                steps.pop()  # never applied
+                raise Stopped  # every rank here alike: after the same collectives
+
+        handle = register_optimizer_step_pre_hook(stop)  # runs after recording()'s hook
+        try:
+            code = cli(["train", *train_args])
+        except Stopped:
+            code = 0
+            dist.barrier()
+        finally:
+            handle.remove()
     if dist.get_rank() == 0:
         torch.save(steps, args.out)
     raise SystemExit(code)

@@ -140,12 +140,12 @@ def test_a_second_call_reuses_the_runs(releases, first, tmp_path, capsys):
     runs = [Path(run["run"]) for r in report["releases"] for run in r["runs"]]
     assert len(runs) == 4 and not any(run["reused"] for r in report["releases"]
                                       for run in r["runs"])
-    stamps = {run: (run / "checkpoint.pt").stat().st_mtime_ns for run in runs}
+    stamps = {run: (run / "checkpoints" / "latest").stat().st_mtime_ns for run in runs}
     assert main(["ablate", *releases, *SETTINGS, "--output", str(tmp_path)]) == 0
     table = capsys.readouterr().out
     again = json.loads((tmp_path / REPORT_JSON).read_text())
     assert all(run["reused"] for r in again["releases"] for run in r["runs"])
-    assert {run: (run / "checkpoint.pt").stat().st_mtime_ns for run in runs} == stamps
+    assert {run: (run / "checkpoints" / "latest").stat().st_mtime_ns for run in runs} == stamps
     assert again["bpb"] == report["bpb"]
     assert "wikipedia" in table and "stackexchange" in table and releases[1] in table
 

@@ -64,7 +64,7 @@ def trained_run(config: TrainConfig) -> tuple[Path, bool]:
     run = Path(config.release) / "runs" / "ablate" / _digest(key)[:16]
     if (run / KEY_FILE).exists() and json.loads((run / KEY_FILE).read_text()) == key:
         return run, True
-    train(dataclasses.replace(config, output=str(run)), resume=(run / ckpt.FILE).exists())
+    train(dataclasses.replace(config, output=str(run)), resume=ckpt.exists(run))
     with atomic_path(run / KEY_FILE) as tmp:
         tmp.write_text(json.dumps(key, indent=2, sort_keys=True, default=str) + "\n")
     return run, False

@@ -32,6 +32,10 @@ class TrainConfig:
     eval_every: int = setting(50, "steps between validations")
     eval_sequences: int = 32  # validation sequences per source
     checkpoint_every: int = setting(100, "steps between checkpoints")
+    checkpoint_keep: int = setting(2, "newest checkpoints kept (at least 1)")
+    async_checkpoint: bool = setting(
+        False, "write checkpoints from a background thread while training goes on (the state is "
+               "first copied to CPU memory: worth it on GPUs)")
     doc_mask: bool = setting(True, "let attention cross document boundaries inside a sequence",
                              flag="--no-doc-mask")
     activation_checkpointing: bool = setting(

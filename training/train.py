@@ -167,8 +167,10 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
                                   betas=config.betas, fused=True)
     step = 0
     if resume:
-        step = ckpt.restore(ckpt.load(run), model, optimizer)
-        _log(rank, f"train: resumed from {run / ckpt.FILE} at step {step}")
+        checkpoint = ckpt.latest(run)
+        step = ckpt.restore(checkpoint, model, optimizer)
+        _log(rank, f"train: resumed from {checkpoint.path} at step {step}")
+    checkpointer = ckpt.Checkpointer(run, config.checkpoint_keep, config.async_checkpoint)
     forward = torch.compile(model) if config.compile else model
     token_bytes = bytes_per_token(tokenizer_model)
     record_config = {**dataclasses.asdict(config), "model": dataclasses.asdict(model_cfg),
@@ -214,8 +216,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             dist.all_reduce(loss_sum, op=dist.ReduceOp.AVG)
         train_loss = loss_sum.item() / schedule.micro_steps
         if not math.isfinite(train_loss):
-            saved = f"the last good checkpoint is {run / ckpt.FILE}" if (run / ckpt.FILE).exists() \
-                else "no checkpoint was saved yet"
+            good = checkpointer.wait()
+            saved = f"the last good checkpoint is {good}" if good else "no checkpoint was saved yet"
             raise TrainingError(f"loss is {train_loss} at step {step + 1}; stopped ({saved}). "
                                 "Try a lower --lr or a longer warm-up.")
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -240,7 +242,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             _log(rank, f"step {done}/{schedule.steps} | loss {train_loss:.4f} | lr {entry['lr']:.2e} | "
                        f"{tokens_per_s:,.0f} tok/s{mfu} | ETA {eta:.0f}s{val}")
         if done % config.checkpoint_every == 0 or done == schedule.steps:
-            ckpt.save(run, model, optimizer, done, record_config)
+            checkpointer.save(model, optimizer, done, record_config)
+    checkpointer.wait()
     log.close()
     if world > 1:
         dist.barrier()  # every rank ends in step: gloo aborts at exit otherwise
