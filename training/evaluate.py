@@ -69,7 +69,7 @@ def evaluate(model: torch.nn.Module, sequences: MixtureSequences, token_bytes: n
         nats, tokens, nbytes = 0.0, 0, 0
         for batch, counted in _batches(sequences.validation(source, max_sequences), batch_size):
             t = batch_tensors(batch, device)
-            targets = t["targets"]
+            targets = t["targets"].clone()  # on the CPU, a view of the inputs' memory
             targets[counted:] = IGNORE_INDEX
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 mean = model(t["inputs"], t["positions"], t["doc_ids"] if doc_mask else None,
