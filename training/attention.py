@@ -21,8 +21,6 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.attention.flex_attention import BlockMask, create_block_mask, flex_attention
 
-ATTENTION_KINDS = ("flex", "mask")
-
 DocumentMask = BlockMask | Tensor
 """Causal and same-document: a FlexAttention block mask (``flex``) or a boolean (B, 1, T, T)
 tensor (``mask``)."""
@@ -63,7 +61,7 @@ def document_mask(doc_ids: Tensor, kind: str) -> DocumentMask:
         return _compiled_create_block_mask()(causal_same_document, B, None, T, T,
                                              device=doc_ids.device)
     if kind != "mask":
-        raise ValueError(f"unknown attention {kind!r}; one of {', '.join(ATTENTION_KINDS)}")
+        raise ValueError(f"unknown attention {kind!r}: flex or mask")
     causal = torch.ones(T, T, dtype=torch.bool, device=doc_ids.device).tril()
     return (causal & (doc_ids[:, :, None] == doc_ids[:, None, :]))[:, None]
 
