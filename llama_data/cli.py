@@ -322,7 +322,7 @@ def _mix(args, _beam_args) -> int:
 
 
 def _add_training(commands) -> None:
-    from llama_data.training.config import TrainConfig
+    from llama_data.training.config import GenerateConfig, TrainConfig
 
     train = commands.add_parser(
         "train", help="train a small LLaMA on the release's mixture (validates a release)",
@@ -337,6 +337,11 @@ def _add_training(commands) -> None:
     export.add_argument("run", metavar="RUN")
     export.add_argument("--format", choices=["hf"], default="hf")
     export.add_argument("--output", required=True, metavar="DIR")
+    add_dataclass_arguments(commands.add_parser(
+        "generate", help="continue a prompt with a run's model (greedy or top-p, KV cache)",
+        description="Load RUN's model and tokenizer and print TEXT with its continuation: the "
+                    "likeliest token at each step (temperature 0) or a sample from the likeliest "
+                    "tokens whose probabilities sum to P; it stops at </s>."), GenerateConfig)
     compare = commands.add_parser(
         "compare", help="per-source validation bits per byte of runs, side by side")
     compare.add_argument("runs", nargs="+", metavar="RUN")
@@ -361,6 +366,22 @@ def _export(args, _beam_args) -> int:
     model, config, tokenizer_model = load_model(Path(args.run))
     export_hf(model, config, tokenizer_model, args.output)
     print(f"Hugging Face model and tokenizer written to {args.output}")
+    return 0
+
+
+def _generate(args, _beam_args) -> int:
+    from llama_data.tokenizer import model as sp_model
+    from llama_data.training.checkpoint import load_model
+    from llama_data.training.config import GenerateConfig
+    from llama_data.training.generate import generate
+
+    config = from_args(GenerateConfig, args)
+    model, _, tokenizer_model = load_model(Path(config.run))
+    tokenizer = sp_model.load(tokenizer_model)
+    prompt = [tokenizer.bos_id(), *tokenizer.encode(config.prompt)]
+    new = generate(model, prompt, config.max_new_tokens, tokenizer.eos_id(), config.temperature,
+                   config.top_p, config.seed)
+    print(tokenizer.decode(prompt[1:] + new))
     return 0
 
 
@@ -557,8 +578,8 @@ def _quiet_beam_import(record: logging.LogRecord) -> bool:
 
 HANDLERS = {"prepare": _prepare, "train-lm": _train_lm, "train-classifier": _train_classifier,
             "tokenizer": _tokenizer, "mix": _mix, "train": _train, "export": _export,
-            "compare": _compare, "ablate": _ablate, "inspect": _inspect, "demo": _demo,
-            "models": _models, "release": _release, "card": _card, "diff": _diff,
+            "generate": _generate, "compare": _compare, "ablate": _ablate, "inspect": _inspect,
+            "demo": _demo, "models": _models, "release": _release, "card": _card, "diff": _diff,
             "sample": _sample}
 ACCEPTS_BEAM_OPTIONS = {"prepare", "demo", "release"}
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from llama_data.training.attention import causal_attention
+from llama_data.training.attention import causal_attention, document_mask
 from llama_data.training.model import PRESETS, Llama, ModelConfig, model_config
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(),
                           reason="needs a CUDA GPU: the fused SDPA kernels and FlexAttention's "
-                                 "compiled kernel run only there")
+                                 "backward run only there")
 
 TINY = ModelConfig(dim=64, n_layers=2, n_heads=4, vocab_size=101, multiple_of=16)
 
@@ -94,8 +95,28 @@ def test_causal_attention_is_a_masked_softmax():
     torch.testing.assert_close(causal_attention(q, k, v), manual_attention(q, k, v, causal))
     doc_ids = torch.tensor([[0] * 4 + [1] * 6, [0] * 9 + [1]])
     same_doc = doc_ids[:, None, :, None] == doc_ids[:, None, None, :]
-    torch.testing.assert_close(causal_attention(q, k, v, doc_ids),
+    torch.testing.assert_close(causal_attention(q, k, v, document_mask(doc_ids, "mask")),
                                manual_attention(q, k, v, causal & same_doc))
+
+
+# One shape for every FlexAttention call on the CPU: compiled for static shapes, each new shape
+# costs seconds of compilation.
+FLEX_BATCH, FLEX_LENGTHS = 2, [40, 1, 59, 28]  # 128 tokens: one block of the block mask
+
+
+def test_flex_attention_forward_on_the_cpu_equals_each_document_alone():
+    torch.manual_seed(0)
+    T = sum(FLEX_LENGTHS)
+    q, k, v = (torch.randn(FLEX_BATCH, TINY.n_heads, T, TINY.head_dim) for _ in range(3))
+    doc_ids = torch.cat([torch.full((n,), d) for d, n in enumerate(FLEX_LENGTHS)])
+    doc_ids = doc_ids.expand(FLEX_BATCH, -1)
+    alone = torch.cat([F.scaled_dot_product_attention(q[:, :, s:e], k[:, :, s:e], v[:, :, s:e],
+                                                      is_causal=True)
+                       for s, e in itertools.pairwise([0, *itertools.accumulate(FLEX_LENGTHS)])],
+                      dim=2)
+    flex = causal_attention(q, k, v, document_mask(doc_ids, "flex"))
+    torch.testing.assert_close(flex, alone)
+    torch.testing.assert_close(flex, causal_attention(q, k, v, document_mask(doc_ids, "mask")))
 
 
 def test_the_model_is_causal():
@@ -115,16 +136,18 @@ def packed(lengths: list[int], batch: int = 2):
     return tokens, positions, doc_ids
 
 
-def test_document_masking_isolates_the_documents_of_a_packed_sequence():
+@pytest.mark.parametrize("attention", ["mask", "flex"])
+def test_document_masking_isolates_the_documents_of_a_packed_sequence(attention):
     torch.manual_seed(0)
     model = Llama(TINY).eval()
-    lengths = [5, 9, 6]
-    tokens, positions, doc_ids = packed(lengths)
+    lengths = FLEX_LENGTHS
+    tokens, positions, doc_ids = packed(lengths, FLEX_BATCH)
     with torch.no_grad():
-        out = model(tokens, positions, doc_ids)
+        out = model(tokens, positions, doc_ids, attention=attention)
         changed = tokens.clone()
         changed[:, :lengths[0]] = (changed[:, :lengths[0]] + 7) % TINY.vocab_size
-        torch.testing.assert_close(model(changed, positions, doc_ids)[:, lengths[0]:],
+        torch.testing.assert_close(model(changed, positions, doc_ids, attention=attention)
+                                   [:, lengths[0]:],
                                    out[:, lengths[0]:], atol=1e-5, rtol=0)
         start = 0
         for n in lengths:
@@ -158,10 +181,10 @@ def test_flex_attention_with_documents_matches_the_boolean_mask_path():
     B, H, T, D = 2, 4, 384, 64
     q, k, v = (torch.randn(B, H, T, D, device="cuda", requires_grad=True) for _ in range(3))
     doc_ids = torch.sort(torch.randint(0, 5, (B, T), device="cuda"), dim=1).values
-    out = causal_attention(q, k, v, doc_ids)  # FlexAttention
+    out = causal_attention(q, k, v, document_mask(doc_ids, "flex"))
     out.square().sum().backward()
     cpu = [x.detach().cpu().requires_grad_() for x in (q, k, v)]
-    reference = causal_attention(*cpu, doc_ids.cpu())  # SDPA with a boolean mask
+    reference = causal_attention(*cpu, document_mask(doc_ids.cpu(), "mask"))
     reference.square().sum().backward()
     # Loose enough for TF32 in the kernel's dot products
     torch.testing.assert_close(out.cpu(), reference, atol=5e-3, rtol=5e-3)

@@ -338,3 +338,47 @@ def test_selective_activation_checkpointing_gives_the_same_gradients():
         torch.nn.functional.cross_entropy(logits.flatten(0, 1), tokens[:, 1:].flatten()).backward()
     for (name, a), b in zip(plain.named_parameters(), recomputing.parameters()):
         assert torch.allclose(a.grad, b.grad, atol=1e-6), name
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="FlexAttention's backward runs on CUDA only")
+def test_selective_activation_checkpointing_with_flex_attention_gives_the_same_gradients():
+    from llama_data.training.model import Llama, model_config
+    from llama_data.training.train import apply_activation_checkpointing
+
+    torch.manual_seed(0)
+    plain = Llama(model_config("tiny", vocab_size=300, max_seq_len=256)).cuda()
+    recomputing = Llama(model_config("tiny", vocab_size=300, max_seq_len=256)).cuda()
+    recomputing.load_state_dict(plain.state_dict())
+    apply_activation_checkpointing(recomputing)
+    tokens = torch.randint(0, 300, (2, 257), device="cuda")
+    docs = torch.sort(torch.randint(0, 4, (2, 256), device="cuda"), dim=1).values
+    for model in (plain, recomputing):
+        model(tokens[:, :-1], doc_ids=docs, targets=tokens[:, 1:], attention="flex").backward()
+    for (name, a), b in zip(plain.named_parameters(), recomputing.parameters()):
+        assert torch.allclose(a.grad, b.grad, atol=1e-6), name
+
+
+def test_the_attention_setting_is_checked(encoded_release, tmp_path, capsys):
+    from llama_data.training.config import SettingError
+
+    with pytest.raises(SettingError, match="attention 'sdpa': one of auto, flex, mask"):
+        config(encoded_release, tmp_path / "run", attention="sdpa")
+    with pytest.raises(TrainingError, match="--attention flex trains on CUDA only"):
+        train(config(encoded_release, tmp_path / "run", attention="flex"))
+
+
+def test_generate_from_the_command_line(one_process, capsys):
+    run = str(one_process[0])
+    capsys.readouterr()
+    outputs = []
+    for options in ([], [], ["--temperature", "1", "--seed", "1"],
+                    ["--temperature", "1", "--seed", "1"]):
+        assert main(["generate", run, "--prompt", "The history of", "--max-new-tokens", "12",
+                     *options]) == 0
+        outputs.append(capsys.readouterr().out.strip())
+    assert all(out.startswith("The history of") and len(out) > len("The history of")
+               for out in outputs)
+    assert outputs[0] == outputs[1] and outputs[2] == outputs[3]  # greedy; one seed's sample
+    assert main(["generate", run, "--prompt", "x", "--top-p", "0"]) == 1
+    assert capsys.readouterr().err.strip() == "llama-data: error: top p 0.0: in (0, 1]"

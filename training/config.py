@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llama_data.config import setting
+from llama_data.errors import LlamaDataError
 from llama_data.mixture import parse_count
+
+ATTENTION_SETTINGS = ("auto", "flex", "mask")
+
+
+class SettingError(LlamaDataError):
+    """A setting out of its range, named with the value given."""
 
 
 @dataclasses.dataclass
@@ -38,6 +45,9 @@ class TrainConfig:
                "first copied to CPU memory: worth it on GPUs)")
     doc_mask: bool = setting(True, "let attention cross document boundaries inside a sequence",
                              flag="--no-doc-mask")
+    attention: str = setting("auto", "document-masked attention: flex (FlexAttention; trains on "
+                                     "CUDA only), mask (boolean mask + SDPA), auto: flex on CUDA, "
+                                     "mask elsewhere", choices=ATTENTION_SETTINGS)
     activation_checkpointing: bool = setting(
         False, "recompute cheap activations, keep matmul outputs (saves memory)")
     compile: bool = setting(False, "torch.compile the model")
@@ -46,6 +56,9 @@ class TrainConfig:
     seed: int = setting(0, "data order and initialisation seed")
 
     def __post_init__(self):
+        if self.attention not in ATTENTION_SETTINGS:
+            raise SettingError(f"attention {self.attention!r}: one of "
+                               f"{', '.join(ATTENTION_SETTINGS)}")
         if self.output is None:
             self.output = f"runs/{Path(self.release).name}-{self.preset}"
 
@@ -75,3 +88,26 @@ class AblateConfig:
                            seq_len=self.seq_len, batch_tokens=self.batch_tokens,
                            micro_batch=self.micro_batch, lr=self.lr,
                            val_fraction=self.val_fraction, seed=seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateConfig:
+    """``llama-data generate``: a run's model continuing a prompt."""
+
+    run: str = setting(help_text="run folder (its checkpoint.pt)", flag="run", metavar="RUN")
+    prompt: str = setting(help_text="text to continue", metavar="TEXT")
+    max_new_tokens: int = setting(64, "most tokens to generate (fewer at </s> or the model's "
+                                      "context length)", metavar="N")
+    temperature: float = setting(0.0, "softmax temperature; 0: greedy (the likeliest token)",
+                                metavar="T")
+    top_p: float = setting(0.9, "sample from the likeliest tokens whose probabilities sum to P",
+                           metavar="P")
+    seed: int = setting(0, "sampling seed")
+
+    def __post_init__(self):
+        if self.max_new_tokens < 1:
+            raise SettingError(f"max new tokens {self.max_new_tokens}: at least 1")
+        if self.temperature < 0:
+            raise SettingError(f"temperature {self.temperature}: at least 0")
+        if not 0 < self.top_p <= 1:
+            raise SettingError(f"top p {self.top_p}: in (0, 1]")

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .attention import DocumentMask, causal_attention, document_mask
+from .attention import DocumentMask, KVCache, causal_attention, document_mask
 from .loss import linear_cross_entropy
 
 
@@ -162,13 +162,14 @@ class Attention(nn.Module):
         self.wv = nn.Linear(config.dim, config.dim, bias=False)
         self.wo = nn.Linear(config.dim, config.dim, bias=False)
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor,
-                mask: DocumentMask | None = None) -> Tensor:
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: DocumentMask | None = None,
+                cache: KVCache | None = None) -> Tensor:
         B, T, _ = x.shape
         q, k, v = (w(x).view(B, T, self.n_heads, self.head_dim)
                    for w in (self.wq, self.wk, self.wv))
         q, k = apply_rotary(q, cos, sin), apply_rotary(k, cos, sin)
-        out = causal_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), mask=mask)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        out = causal_attention(q, k, v, mask) if cache is None else cache.attend(q, k, v)
         return self.wo(out.transpose(1, 2).reshape(B, T, -1))
 
 
@@ -196,9 +197,9 @@ class TransformerBlock(nn.Module):
         self.ffn_norm = RMSNorm(config.dim, config.norm_eps)
         self.feed_forward = FeedForward(config)
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor,
-                mask: DocumentMask | None = None) -> Tensor:
-        h = x + self.attention(self.attention_norm(x), cos, sin, mask)
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: DocumentMask | None = None,
+                cache: KVCache | None = None) -> Tensor:
+        h = x + self.attention(self.attention_norm(x), cos, sin, mask, cache)
         return h + self.feed_forward(self.ffn_norm(h))
 
 
@@ -227,20 +228,25 @@ class Llama(nn.Module):
                 nn.init.normal_(param, mean=0.0, std=residual_std if is_residual else 0.02)
 
     def forward(self, tokens: Tensor, positions: Tensor | None = None,
-                doc_ids: Tensor | None = None, targets: Tensor | None = None) -> Tensor:
+                doc_ids: Tensor | None = None, targets: Tensor | None = None, *,
+                attention: str = "mask", caches: list[KVCache] | None = None) -> Tensor:
         """Logits (B, T, V) for ``tokens`` (B, T), or with ``targets`` (B, T) the mean cross-entropy
-        loss (without materialising the logits, see loss.py). With ``doc_ids`` (B, T), a token
-        attends only to earlier tokens of its own document; give ``positions`` that restart with
+        loss over the targets other than -100 (without materialising the logits, see loss.py).
+        With ``doc_ids`` (B, T), a token attends only to earlier tokens of its own document,
+        through the ``attention`` kind of mask (attention.py); give ``positions`` that restart with
         each document too (data.Sequence's ``doc`` and ``position``), and each document is
-        computed as if alone."""
+        computed as if alone. With ``caches`` (one per layer, generate.py), ``tokens`` continue
+        the cached positions."""
         B, T = tokens.shape
         if positions is None:
-            positions = torch.arange(T, device=tokens.device).expand(B, T)
+            start = caches[0].length if caches else 0
+            positions = torch.arange(start, start + T, device=tokens.device).expand(B, T)
         cos, sin = rotary(positions, self.config.head_dim, self.config.rope_theta)
-        mask = None if doc_ids is None else document_mask(doc_ids)  # built once, for all layers
+        # built once, for all layers
+        mask = None if doc_ids is None else document_mask(doc_ids, attention)
         h = self.tok_embeddings(tokens)
-        for layer in self.layers:
-            h = layer(h, cos, sin, mask)
+        for i, layer in enumerate(self.layers):
+            h = layer(h, cos, sin, mask, caches[i] if caches else None)
         h = self.norm(h)
         if targets is not None:
             return linear_cross_entropy(h.flatten(0, 1), self.output.weight, targets.flatten())

@@ -31,6 +31,7 @@ from llama_data.errors import LlamaDataError
 
 from . import checkpoint as ckpt
 from . import metrics
+from .attention import attention_kind
 from .config import TrainConfig
 from .data import MixtureSequences
 from .evaluate import batch_tensors, bytes_per_token, evaluate
@@ -90,12 +91,14 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
 
 def _save_matmuls(ctx, op, *args, **kwargs):
     """The paper's selective recomputation: keep what is expensive to recompute (matmuls and
-    attention), recompute the cheap element-wise rest in the backward pass."""
+    attention, FlexAttention's included), recompute the cheap element-wise rest in the backward
+    pass."""
     expensive = {torch.ops.aten.mm.default, torch.ops.aten.addmm.default,
                  torch.ops.aten.bmm.default,
                  torch.ops.aten._scaled_dot_product_efficient_attention.default,
                  torch.ops.aten._scaled_dot_product_flash_attention.default,
-                 torch.ops.aten._scaled_dot_product_cudnn_attention.default}
+                 torch.ops.aten._scaled_dot_product_cudnn_attention.default,
+                 torch.ops.higher_order.flex_attention}
     return CheckpointPolicy.MUST_SAVE if op in expensive else CheckpointPolicy.PREFER_RECOMPUTE
 
 
@@ -148,6 +151,10 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     if preset is None:
         raise TrainingError(f"unknown preset {config.preset!r} (one of: {', '.join(PRESETS)})")
     model_cfg = model_config(config.preset, release.tokenizer["vocab_size"], config.seq_len)
+    attention = attention_kind(config.attention, device)
+    if attention == "flex" and config.doc_mask and device.type != "cuda":
+        raise TrainingError(f"--attention flex trains on CUDA only (FlexAttention has no {device} "
+                            "backward); use --attention mask")
     schedule = schedule_for(config, preset.lr, preset.batch_tokens, world)
     sequences = MixtureSequences(config.release, config.seq_len,
                                  schedule.steps * schedule.global_sequences,
@@ -191,7 +198,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
 
     def validate() -> dict[str, dict[str, float]]:
         return evaluate(forward, sequences, token_bytes, config.eval_sequences, config.micro_batch,
-                        device, config.doc_mask)
+                        device, config.doc_mask, attention)
 
     if step == 0:
         log.write({"step": 0, "tokens": 0, "val": validate()})
@@ -209,7 +216,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
                                   device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                 loss = forward(batch["inputs"], batch["positions"],
-                               batch["doc_ids"] if config.doc_mask else None, batch["targets"])
+                               batch["doc_ids"] if config.doc_mask else None, batch["targets"],
+                               attention=attention)
             (loss / schedule.micro_steps).backward()
             loss_sum += loss.detach()
         if world > 1:
