@@ -16,6 +16,7 @@ from fsdp_harness import recording
 from llama_data.cli import main
 from llama_data.training import checkpoint as ckpt
 from llama_data.training.data import MixtureSequences
+from llama_data.training.defaults import resolve_for
 from llama_data.training.train import (
     Schedule,
     TrainConfig,
@@ -46,10 +47,12 @@ def test_the_schedule_warms_up_then_decays_to_a_tenth():
     assert factors[0] == pytest.approx(0.01) and factors[99] == pytest.approx(1.0)
     assert all(a >= b for a, b in itertools.pairwise(factors[100:]))
     assert factors[-1] == pytest.approx(0.1, abs=1e-4)
-    short = schedule_for(TrainConfig("r", "o", tokens=100 * 8 * 256, batch_tokens=8 * 256,
-                                     micro_batch=8), 3e-4, 4_000_000, world=1)
+    short = schedule_for(resolve_for(TrainConfig("r", "o", tokens=100 * 8 * 256,
+                                                 batch_tokens=8 * 256), "cpu"),
+                         3e-4, 4_000_000, world=1)
     assert short.steps == 100 and short.warmup == 10  # the paper's 2,000, scaled down
-    assert schedule_for(TrainConfig("r", "o", tokens=10**12), 3e-4, 4_000_000, 1).warmup == 2000
+    long = resolve_for(TrainConfig("r", "o", tokens=10**12), "cpu")
+    assert schedule_for(long, 3e-4, 4_000_000, 1).warmup == 2000
 
 
 def test_norms_and_the_input_embedding_are_not_decayed():
