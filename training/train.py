@@ -105,11 +105,15 @@ def _save_matmuls(ctx, op, *args, **kwargs):
 
 
 def apply_activation_checkpointing(model: Llama) -> None:
+    """Each block's forward recomputed by :func:`_save_matmuls`'s policy. A function of ours, not
+    a ``functools.partial`` of ``checkpoint``: ``torch.compile`` skips a block whose forward is
+    the latter (torch's own code) and silently runs it uncompiled."""
     context = functools.partial(create_selective_checkpoint_contexts, _save_matmuls)
     for block in model.layers:
-        forward = block.forward
-        block.forward = functools.partial(checkpoint, forward, use_reentrant=False,
-                                          context_fn=context)
+        def checkpointed(*args, forward=block.forward):
+            return checkpoint(forward, *args, use_reentrant=False, context_fn=context)
+
+        block.forward = checkpointed
 
 
 def cuda_device(local_rank: int, world: int, gpus: int) -> torch.device:
