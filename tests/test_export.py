@@ -12,8 +12,8 @@ import sentencepiece as spm
 import torch
 
 from llama_data.tokenizer.model import LLAMA_TRAINER_SPEC
-from llama_data.training.export import export_hf
-from llama_data.training.model import Llama, ModelConfig
+from llama_data.training.export import export_hf, hf_config
+from llama_data.training.model import Llama, ModelConfig, model_config
 
 C4_SAMPLE = (Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "c4"
              / "c4-sample.00000-of-00001.json.gz")
@@ -91,6 +91,16 @@ def test_the_folder_holds_a_complete_llama_config(exported):
     assert sorted(p.name for p in out.iterdir()) == [
         "config.json", "model.safetensors", "special_tokens_map.json", "tokenizer.json",
         "tokenizer.model", "tokenizer_config.json"]
+
+
+def test_a_7b_export_carries_llama_1s_config():
+    """The released LLaMA-7B's params.json: dim 4096, 32 layers, 32 heads, multiple_of 256,
+    norm_eps 1e-06; and its Hugging Face conversion's intermediate size, 11008."""
+    config = hf_config(model_config("7B", vocab_size=32_000), bos_id=1, eos_id=2)
+    assert (config["hidden_size"], config["num_hidden_layers"], config["num_attention_heads"],
+            config["intermediate_size"], config["vocab_size"]) == (4096, 32, 32, 11008, 32_000)
+    assert config["rms_norm_eps"] == 1e-06
+    assert json.loads(json.dumps(config))["rms_norm_eps"] == 1e-06
 
 
 @pytest.fixture(scope="module")

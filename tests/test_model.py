@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -81,6 +82,32 @@ def test_forward_shapes_and_initialisation():
     assert model.layers[0].feed_forward.w2.weight.std().item() == \
         pytest.approx(0.02 / math.sqrt(2 * TINY.n_layers), rel=0.1)
     assert torch.equal(model.norm.weight, torch.ones(TINY.dim))
+
+
+def test_the_initialisation_depends_on_the_seed_and_the_parameter_name_only():
+    eager = Llama(TINY, seed=3)
+    with torch.device("meta"):
+        late = Llama(TINY)  # as train.py builds it: allocated, maybe sharded, then initialised
+    late.to_empty(device="cpu")
+    late.init_weights(seed=3)
+    for (name, a), b in zip(eager.named_parameters(), late.parameters()):
+        assert torch.equal(a, b), name
+    layers = eager.layers
+    assert not torch.equal(layers[0].attention.wq.weight, layers[1].attention.wq.weight)
+    assert not torch.equal(layers[0].attention.wq.weight, layers[0].attention.wk.weight)
+    assert not torch.equal(Llama(TINY, seed=4).output.weight, eager.output.weight)
+
+
+@pytest.mark.parametrize("name", ["7B", "13B", "33B", "65B"])
+def test_the_paper_presets_use_llama_1s_released_norm_epsilon(name):
+    assert PRESETS[name].config.norm_eps == 1e-6  # params.json: "norm_eps": 1e-06
+    model = Llama(dataclasses.replace(TINY, norm_eps=PRESETS[name].config.norm_eps))
+    assert {m.eps for m in model.modules() if hasattr(m, "eps")} == {1e-6}
+
+
+def test_the_small_presets_keep_the_larger_norm_epsilon():
+    assert {PRESETS[p].config.norm_eps for p in ("tiny", "10M", "60M", "150M", "400M", "1.1B")} \
+        == {1e-5}
 
 
 def manual_attention(q, k, v, allowed):

@@ -16,6 +16,7 @@ from fsdp_harness import recording
 from llama_data.cli import main
 from llama_data.training import checkpoint as ckpt
 from llama_data.training.data import MixtureSequences
+from llama_data.training.defaults import resolve_for
 from llama_data.training.model import Llama, ModelConfig
 from llama_data.training.train import (
     Schedule,
@@ -51,10 +52,12 @@ def test_the_schedule_warms_up_then_decays_to_a_tenth():
     assert factors[0] == pytest.approx(0.01) and factors[99] == pytest.approx(1.0)
     assert all(a >= b for a, b in itertools.pairwise(factors[100:]))
     assert factors[-1] == pytest.approx(0.1, abs=1e-4)
-    short = schedule_for(TrainConfig("r", "o", tokens=100 * 8 * 256, batch_tokens=8 * 256,
-                                     micro_batch=8), 3e-4, 4_000_000, world=1)
+    short = schedule_for(resolve_for(TrainConfig("r", "o", tokens=100 * 8 * 256,
+                                                 batch_tokens=8 * 256), "cpu"),
+                         3e-4, 4_000_000, world=1)
     assert short.steps == 100 and short.warmup == 10  # the paper's 2,000, scaled down
-    assert schedule_for(TrainConfig("r", "o", tokens=10**12), 3e-4, 4_000_000, 1).warmup == 2000
+    long = resolve_for(TrainConfig("r", "o", tokens=10**12), "cpu")
+    assert schedule_for(long, 3e-4, 4_000_000, 1).warmup == 2000
 
 
 def test_norms_and_the_input_embedding_are_not_decayed():
@@ -109,9 +112,24 @@ def test_a_resumed_run_reproduces_the_uninterrupted_loss_curve_exactly(encoded_r
 
 def test_a_nan_loss_stops_with_the_last_good_checkpoint_kept(encoded_release, tmp_path):
     run = tmp_path / "run"
-    with pytest.raises(TrainingError, match=r"loss is (nan|inf).*last good checkpoint"):
+    with pytest.raises(TrainingError, match=r"loss is (nan|inf).*last good checkpoint") as error:
         train(config(encoded_release, run, lr=1e9, checkpoint_every=1, warmup_steps=1))
+    good = ckpt.latest(run)
     assert all(torch.isfinite(t).all() for t in weights(run).values())
+    assert f"over steps {good.step + 1}-{good.step + 1};" in str(error.value)
+    assert all(math.isfinite(loss) for loss in losses(run))
+
+
+def test_a_nan_loss_stops_the_run_at_the_end_of_its_log_interval(encoded_release, tmp_path):
+    """The loss is read back every third step only: the NaN that the learning rate of 1e9 brings
+    at step 2 or 3 stops the run at step 3, before the checkpoint of step 3 could keep it."""
+    run = tmp_path / "run"
+    with pytest.raises(TrainingError, match=r"loss is (nan|inf).* over steps 1-3; stopped "
+                                            r"\(no checkpoint was saved yet\)"):
+        train(config(encoded_release, run, lr=1e9, warmup_steps=1, log_every=3,
+                     checkpoint_every=3, eval_every=100))
+    assert not ckpt.exists(run)
+    assert [r["step"] for r in map(json.loads, (run / "metrics.jsonl").open())] == [0]
 
 
 def test_missing_corrupt_half_written_and_foreign_checkpoints(encoded_release, tmp_path,
@@ -382,3 +400,59 @@ def test_generate_from_the_command_line(one_process, capsys):
     assert outputs[0] == outputs[1] and outputs[2] == outputs[3]  # greedy; one seed's sample
     assert main(["generate", run, "--prompt", "x", "--top-p", "0"]) == 1
     assert capsys.readouterr().err.strip() == "llama-data: error: top p 0.0: in (0, 1]"
+
+
+def test_blocks_compiled_with_checkpointing_give_the_same_gradients():
+    """torchtitan's order, checkpointing then ``torch.compile`` per block, on the CPU: the blocks
+    must really be compiled (a forward that torch.compile cannot trace runs eager, silently) and
+    compute what the eager model does, up to float32 rounding (measured: 2e-8)."""
+    from torch._dynamo.utils import counters
+
+    from llama_data.training.model import model_config
+    from llama_data.training.train import build_model
+
+    shape = model_config("tiny", vocab_size=300, max_seq_len=32)
+    tokens = torch.randint(0, 300, (2, 33), generator=torch.Generator().manual_seed(0))
+    docs = torch.tensor([[0] * 20 + [1] * 12, [0] * 32])
+    gradients = []
+    for compiled in (False, True):
+        settings = TrainConfig("r", compile=compiled, activation_checkpointing=compiled)
+        model = build_model(shape, settings, torch.device("cpu"), world=1)
+        counters.clear()
+        model(tokens[:, :-1], doc_ids=docs, targets=tokens[:, 1:]).backward()
+        gradients.append({name: p.grad for name, p in model.named_parameters()})
+    assert counters["frames"]["ok"] >= 1  # the last run compiled its blocks
+    for name, eager in gradients[0].items():
+        assert torch.allclose(gradients[1][name], eager, atol=1e-6), name
+
+
+REFUSE_PIPELINE_LIBRARIES = """
+import importlib.abc, sys
+
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {"apache_beam", "fasttext", "kenlm"}:
+            raise ImportError(f"{name} is not installed here")
+
+sys.meta_path.insert(0, Refuse())
+"""
+TRAIN_A_LITTLE = """
+from llama_data.training import data, evaluate, export, model, train
+from llama_data.training.config import TrainConfig
+
+last = train.train(TrainConfig(sys.argv[1], sys.argv[2], preset="tiny", tokens=1024, seq_len=64,
+                               micro_batch=4, batch_tokens=512, eval_sequences=2))
+assert last["step"] == 2, last
+"""
+
+
+def test_training_needs_none_of_the_pipelines_libraries(encoded_release, tmp_path):
+    """A GPU machine that only trains has no Beam, fastText or KenLM: importing them is refused
+    here, and the trainer must still import and train."""
+    refused = subprocess.run([sys.executable, "-c", REFUSE_PIPELINE_LIBRARIES + "import kenlm"],
+                             check=False, capture_output=True, text=True)
+    assert "kenlm is not installed here" in refused.stderr  # the refusal works
+    result = subprocess.run([sys.executable, "-c", REFUSE_PIPELINE_LIBRARIES + TRAIN_A_LITTLE,
+                             str(encoded_release), str(tmp_path / "run")],
+                            check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]

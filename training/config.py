@@ -3,6 +3,7 @@ from them without importing torch."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,10 +26,13 @@ class TrainConfig:
                                  default_text="runs/<release>-<preset>")
     preset: str = setting("10M", "model size: 10M 60M 150M 400M 1.1B 7B 13B 33B 65B (tiny: tests)")
     tokens: int = setting(10_000_000, "training tokens, e.g. 2B", type=parse_count, required=True)
-    seq_len: int = setting(256, "tokens per sequence")
+    seq_len: int | None = setting(None, "tokens per sequence",
+                                  default_text="256 on CPU, the preset's 2,048 on CUDA")
     batch_tokens: int | None = setting(None, "tokens per optimiser step", type=parse_count,
                                        default_text="the preset's, at most 1/20 of the run")
-    micro_batch: int = setting(8, "sequences per forward pass per process")
+    micro_batch: int | None = setting(
+        None, "sequences per forward pass per process",
+        default_text="8 on CPU; on CUDA the preset's for an 80 GB GPU, scaled by free memory")
     lr: float | None = setting(None, "peak learning rate", default_text="the preset's")
     min_lr_ratio: float = 0.1  # the cosine schedule ends at this share of the peak (the paper's)
     warmup_steps: int | None = setting(None, "warm-up steps",
@@ -36,6 +40,9 @@ class TrainConfig:
     weight_decay: float = 0.1
     betas: tuple[float, float] = (0.9, 0.95)
     grad_clip: float = 1.0
+    log_every: int | None = setting(None, "steps between progress lines and metrics records "
+                                         "(each a mean over its steps)",
+                                    default_text="1/50 of the run")
     eval_every: int = setting(50, "steps between validations")
     eval_sequences: int = 32  # validation sequences per source
     checkpoint_every: int = setting(100, "steps between checkpoints")
@@ -50,7 +57,9 @@ class TrainConfig:
                                      "mask elsewhere", choices=ATTENTION_SETTINGS)
     activation_checkpointing: bool = setting(
         False, "recompute cheap activations, keep matmul outputs (saves memory)")
-    compile: bool = setting(False, "torch.compile the model")
+    compile: bool | None = setting(None, "torch.compile each transformer block",
+                                   default_text="on with CUDA, off on CPU",
+                                   action=argparse.BooleanOptionalAction)
     val_fraction: float = setting(0.01, "share of each source's documents held out for "
                                         "validation")
     seed: int = setting(0, "data order and initialisation seed")

@@ -18,6 +18,7 @@ import torch
 from llama_data.tokenizer import model as sp_model
 
 from .data import MixtureSequences, Sequence
+from .loader import batch_tensors, to_device
 from .loss import IGNORE_INDEX
 
 
@@ -32,14 +33,6 @@ def bytes_per_token(tokenizer_model: str | Path) -> np.ndarray:
         elif piece.type == 1:  # NORMAL
             sizes[i] = len(piece.piece.replace("▁", " ").encode("utf-8"))
     return sizes
-
-
-def batch_tensors(sequences: list[Sequence], device: torch.device) -> dict[str, torch.Tensor]:
-    """Inputs, targets, positions and document ids of a batch, as the model takes them."""
-    stack = lambda name: torch.from_numpy(np.stack([getattr(s, name) for s in sequences]))
-    tokens, positions, docs = stack("tokens"), stack("position"), stack("doc")
-    return {"inputs": tokens[:, :-1].to(device), "targets": tokens[:, 1:].to(device),
-            "positions": positions[:, :-1].long().to(device), "doc_ids": docs[:, :-1].to(device)}
 
 
 def _batches(items: Iterable[Sequence], size: int) -> Iterable[tuple[list[Sequence], int]]:
@@ -68,7 +61,7 @@ def evaluate(model: torch.nn.Module, sequences: MixtureSequences, token_bytes: n
     for source in sequences.sources:
         nats, tokens, nbytes = 0.0, 0, 0
         for batch, counted in _batches(sequences.validation(source, max_sequences), batch_size):
-            t = batch_tensors(batch, device)
+            t = to_device(batch_tensors(batch), device)
             targets = t["targets"].clone()  # on the CPU, a view of the inputs' memory
             targets[counted:] = IGNORE_INDEX
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):

@@ -51,20 +51,10 @@ def _write_json(path: Path, data: dict) -> None:
     _write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
 
 
-def export_hf(model: Llama, config: ModelConfig, tokenizer_model: str | Path,
-              out_dir: str | Path) -> None:
-    """Write ``out_dir`` so that ``LlamaForCausalLM.from_pretrained`` and
-    ``AutoTokenizer.from_pretrained`` load it: config, float32 weights, tokenizer."""
-    out = Path(out_dir)
-    proto = sp_model.read_proto(tokenizer_model)
-    if len(proto.pieces) > config.vocab_size:
-        raise ValueError(f"{tokenizer_model} has {len(proto.pieces)} pieces, more than the "
-                         f"model's vocabulary of {config.vocab_size}")
-    spec = proto.trainer_spec
-    unk, bos, eos = (proto.pieces[i].piece for i in (spec.unk_id, spec.bos_id, spec.eos_id))
-    out.mkdir(parents=True, exist_ok=True)
-
-    _write_json(out / "config.json", {
+def hf_config(config: ModelConfig, bos_id: int, eos_id: int) -> dict:
+    """``config.json`` of a ``LlamaForCausalLM``: our shape under Hugging Face's names, with the
+    model's own RMSNorm epsilon (LLaMA 1's 1e-6 for the paper's sizes)."""
+    return {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
         "hidden_size": config.dim,
@@ -78,10 +68,26 @@ def export_hf(model: Llama, config: ModelConfig, tokenizer_model: str | Path,
         "rope_theta": config.rope_theta,
         "hidden_act": "silu",
         "tie_word_embeddings": False,
-        "bos_token_id": spec.bos_id,
-        "eos_token_id": spec.eos_id,
+        "bos_token_id": bos_id,
+        "eos_token_id": eos_id,
         "torch_dtype": "float32",
-    })
+    }
+
+
+def export_hf(model: Llama, config: ModelConfig, tokenizer_model: str | Path,
+              out_dir: str | Path) -> None:
+    """Write ``out_dir`` so that ``LlamaForCausalLM.from_pretrained`` and
+    ``AutoTokenizer.from_pretrained`` load it: config, float32 weights, tokenizer."""
+    out = Path(out_dir)
+    proto = sp_model.read_proto(tokenizer_model)
+    if len(proto.pieces) > config.vocab_size:
+        raise ValueError(f"{tokenizer_model} has {len(proto.pieces)} pieces, more than the "
+                         f"model's vocabulary of {config.vocab_size}")
+    spec = proto.trainer_spec
+    unk, bos, eos = (proto.pieces[i].piece for i in (spec.unk_id, spec.bos_id, spec.eos_id))
+    out.mkdir(parents=True, exist_ok=True)
+
+    _write_json(out / "config.json", hf_config(config, spec.bos_id, spec.eos_id))
     tensors = {hf_name(name): p.detach().float().cpu().contiguous()
                for name, p in model.state_dict().items()}
     _write_atomic(out / "model.safetensors",

@@ -19,19 +19,27 @@ class RunError(LlamaDataError):
 
 
 class MetricsLog:
-    def __init__(self, run: Path, enabled: bool = True):
+    """A run's records, one JSON line each, appended as they come (rewriting the file at every step
+    would cost more than the step as the run grows). A run resumed from ``resumed_at`` first drops
+    the records after that step (written after its checkpoint by the run that was interrupted); a
+    new run starts an empty log."""
+
+    def __init__(self, run: Path, resumed_at: int | None = None, enabled: bool = True):
         self.run, self.enabled = run, enabled
         self.records: list[dict[str, Any]] = []
-        if enabled and (run / JSONL).exists():  # a resumed run continues its log
-            self.records = read(run)
+        if enabled:
+            if resumed_at is not None and (run / JSONL).exists():
+                self.records = [r for r in read(run) if r["step"] <= resumed_at]
+            with open(run / JSONL, "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in self.records)
         self.last: dict[str, Any] = self.records[-1] if self.records else {}
 
     def write(self, record: dict[str, Any]) -> None:
-        self.records = [r for r in self.records if r["step"] < record["step"]] + [record]
+        self.records.append(record)
         self.last = record
         if self.enabled:
-            with open(self.run / JSONL, "w") as f:
-                f.writelines(json.dumps(r) + "\n" for r in self.records)
+            with open(self.run / JSONL, "a") as f:
+                f.write(json.dumps(record) + "\n")
 
     def close(self) -> None:
         if not self.enabled:

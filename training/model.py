@@ -14,12 +14,14 @@ Hugging Face (export.py) renames weights and permutes none.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.distributed.tensor import DTensor, distribute_tensor
 
 from .attention import DocumentMask, KVCache, causal_attention, document_mask
 from .loss import linear_cross_entropy
@@ -35,8 +37,9 @@ class ModelConfig:
     vocab_size: int
     max_seq_len: int = 2048
     multiple_of: int = 256
-    # LLaMA 2's and TinyLlama's value (LLaMA 1 shipped 1e-6): a floor under mean(x²) that is
-    # negligible for ordinary rows and keeps near-zero rows of small bf16 models from blowing up.
+    # A floor under mean(x²). The paper's models use LLaMA 1's released 1e-6 (their presets say
+    # so); the smaller ones LLaMA 2's and TinyLlama's 1e-5, which is as negligible for ordinary rows
+    # and keeps near-zero rows of small bf16 models from blowing up.
     norm_eps: float = 1e-5
     rope_theta: float = 10000.0
 
@@ -80,9 +83,9 @@ _M = 2**20  # a "4M tokens" batch is 2,048 sequences of 2,048 tokens
 
 
 def _preset(dim: int, n_heads: int, n_layers: int, lr: float, batch_tokens: int,
-            multiple_of: int = 256) -> Preset:
-    return Preset(ModelConfig(dim, n_layers, n_heads, PAPER_VOCAB_SIZE, multiple_of=multiple_of),
-                  lr, batch_tokens)
+            multiple_of: int = 256, norm_eps: float = 1e-5) -> Preset:
+    return Preset(ModelConfig(dim, n_layers, n_heads, PAPER_VOCAB_SIZE, multiple_of=multiple_of,
+                              norm_eps=norm_eps), lr, batch_tokens)
 
 
 PRESETS: dict[str, Preset] = {
@@ -98,11 +101,12 @@ PRESETS: dict[str, Preset] = {
     "150M": _preset(768, 12, 14, 6.0e-4, _M // 2),
     "400M": _preset(1024, 16, 24, 3.0e-4, _M // 2),
     "1.1B": _preset(2048, 32, 22, 2.0e-4, _M),  # TinyLlama's shape, without its grouped KV heads
-    # The paper's Table 2: dimension, heads, layers, learning rate, batch size.
-    "7B": _preset(4096, 32, 32, 3.0e-4, 4 * _M),
-    "13B": _preset(5120, 40, 40, 3.0e-4, 4 * _M),
-    "33B": _preset(6656, 52, 60, 1.5e-4, 4 * _M),
-    "65B": _preset(8192, 64, 80, 1.5e-4, 4 * _M),
+    # The paper's Table 2: dimension, heads, layers, learning rate, batch size; the RMSNorm
+    # epsilon of the released models' params.json.
+    "7B": _preset(4096, 32, 32, 3.0e-4, 4 * _M, norm_eps=1e-6),
+    "13B": _preset(5120, 40, 40, 3.0e-4, 4 * _M, norm_eps=1e-6),
+    "33B": _preset(6656, 52, 60, 1.5e-4, 4 * _M, norm_eps=1e-6),
+    "65B": _preset(8192, 64, 80, 1.5e-4, 4 * _M, norm_eps=1e-6),
 }
 
 
@@ -204,28 +208,43 @@ class TransformerBlock(nn.Module):
 
 
 class Llama(nn.Module):
-    def __init__(self, config: ModelConfig):
+    def __init__(self, config: ModelConfig, seed: int = 0):
         super().__init__()
         self.config = config
         self.tok_embeddings = nn.Embedding(config.vocab_size, config.dim)
         self.layers = nn.ModuleList(TransformerBlock(config) for _ in range(config.n_layers))
         self.norm = RMSNorm(config.dim, config.norm_eps)
         self.output = nn.Linear(config.dim, config.vocab_size, bias=False)  # untied from the input
-        self.init_weights()
+        if not self.output.weight.is_meta:  # else initialised once allocated (train.py)
+            self.init_weights(seed)
+
+    def initial_value(self, name: str, seed: int) -> Tensor:
+        """Parameter ``name``'s initial value, whole and on the CPU, from a generator seeded by
+        ``seed`` and the name: the same however the model is sharded, built or ordered.
+
+        N(0, 0.02) for every matrix; the projections that write into the residual stream (wo,
+        w2) scaled by 1/√(2·n_layers) (GPT-2), so that the stream's variance stays about the same
+        whatever the depth; norms start as the identity."""
+        shape = self.get_parameter(name).shape
+        if len(shape) == 1:
+            return torch.ones(shape)
+        key = hashlib.sha256(f"{seed}:{name}".encode()).digest()
+        generator = torch.Generator().manual_seed(int.from_bytes(key[:8], "little") >> 1)
+        is_residual = name.endswith(("attention.wo.weight", "feed_forward.w2.weight"))
+        std = 0.02 / math.sqrt(2 * self.config.n_layers) if is_residual else 0.02
+        return torch.empty(shape).normal_(0.0, std, generator=generator)
 
     @torch.no_grad()
-    def init_weights(self) -> None:
-        """N(0, 0.02) for every matrix; the projections that write into the residual stream (wo,
-        w2) scaled by 1/√(2·n_layers) (GPT-2), so that the stream's variance stays about the same
-        whatever the depth; norms start as the identity. Public so that a model built on the meta
-        device (sharded training) can be initialised after allocation."""
-        residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
+    def init_weights(self, seed: int = 0) -> None:
+        """Set every parameter to its :meth:`initial_value`, one at a time, so that a sharded
+        model (FSDP2's DTensors, allocated from the meta device) never holds more than one
+        parameter whole: each rank keeps its shard of it."""
         for name, param in self.named_parameters():
-            if param.dim() == 1:
-                nn.init.ones_(param)
-            else:
-                is_residual = name.endswith(("attention.wo.weight", "feed_forward.w2.weight"))
-                nn.init.normal_(param, mean=0.0, std=residual_std if is_residual else 0.02)
+            value = self.initial_value(name, seed).to(param.device)
+            if isinstance(param, DTensor):
+                value = distribute_tensor(value, param.device_mesh, param.placements,
+                                          src_data_rank=None)
+            param.copy_(value)
 
     def forward(self, tokens: Tensor, positions: Tensor | None = None,
                 doc_ids: Tensor | None = None, targets: Tensor | None = None, *,

@@ -7,6 +7,7 @@ Parallelism, activation checkpointing and ``torch.compile`` are applied here, fr
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -19,14 +20,16 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+from torch.distributed.tensor import DTensor
 from torch.utils.checkpoint import (
     CheckpointPolicy,
     checkpoint,
     create_selective_checkpoint_contexts,
 )
+from tqdm import tqdm
 
 from llama_data import manifest as manifest_lib
-from llama_data import mixture
+from llama_data import mixture, progress
 from llama_data.errors import LlamaDataError
 
 from . import checkpoint as ckpt
@@ -34,7 +37,9 @@ from . import metrics
 from .attention import attention_kind
 from .config import TrainConfig
 from .data import MixtureSequences
-from .evaluate import batch_tensors, bytes_per_token, evaluate
+from .defaults import resolve_for
+from .evaluate import bytes_per_token, evaluate
+from .loader import Batch, batch_tensors, prefetched, to_device
 from .model import PRESETS, Llama, ModelConfig, model_config
 
 PAPER_WARMUP_STEPS = 2000
@@ -103,25 +108,74 @@ def _save_matmuls(ctx, op, *args, **kwargs):
 
 
 def apply_activation_checkpointing(model: Llama) -> None:
+    """Each block's forward recomputed by :func:`_save_matmuls`'s policy. A function of ours, not
+    a ``functools.partial`` of ``checkpoint``: ``torch.compile`` skips a block whose forward is
+    the latter (torch's own code) and silently runs it uncompiled."""
     context = functools.partial(create_selective_checkpoint_contexts, _save_matmuls)
     for block in model.layers:
-        forward = block.forward
-        block.forward = functools.partial(checkpoint, forward, use_reentrant=False,
-                                          context_fn=context)
+        def checkpointed(*args, forward=block.forward):
+            return checkpoint(forward, *args, use_reentrant=False, context_fn=context)
+
+        block.forward = checkpointed
+
+
+def cuda_device(local_rank: int, world: int, gpus: int) -> torch.device:
+    """This process's GPU: one process per GPU, as torchrun numbers them on each machine."""
+    if local_rank >= gpus:
+        raise TrainingError(f"WORLD_SIZE {world} exceeds the {gpus} GPUs of this machine "
+                            f"(LOCAL_RANK {local_rank} has none): start at most {gpus} processes "
+                            "per machine (torchrun --nproc_per_node)")
+    return torch.device("cuda", local_rank)
 
 
 def _distributed() -> tuple[int, int, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and not dist.is_initialized():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend)
-    rank = dist.get_rank() if dist.is_initialized() else 0
     if torch.cuda.is_available():
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        device = cuda_device(int(os.environ.get("LOCAL_RANK", "0")), world,
+                             torch.cuda.device_count())
         torch.cuda.set_device(device)
     else:
         device = torch.device("cpu")
+    if world > 1 and not dist.is_initialized():
+        if device.type == "cuda":  # device_id: NCCL connects now, to this GPU only
+            dist.init_process_group("nccl", device_id=device)
+        else:
+            dist.init_process_group("gloo")
+    rank = dist.get_rank() if dist.is_initialized() else 0
     return rank, world, device
+
+
+def shard(model: Llama, device: torch.device) -> None:
+    """FSDP2, each block a unit, then the rest. On GPUs the blocks compute in bf16 and gradients
+    are reduced in fp32 (torchtitan's policy: a bf16 sum over many ranks loses the small
+    gradients); over gloo everything stays fp32."""
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard  # tests replace it
+
+    policy = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) \
+        if device.type == "cuda" else MixedPrecisionPolicy()
+    for block in model.layers:
+        fully_shard(block, mp_policy=policy)
+    fully_shard(model, mp_policy=policy)
+
+
+def build_model(model_cfg: ModelConfig, config: TrainConfig, device: torch.device,
+                world: int) -> Llama:
+    """The model in torchtitan's order: built on the meta device (no memory), activation
+    checkpointing and ``torch.compile`` per block, sharded, and only then allocated on ``device``
+    and initialised, parameter by parameter: a 7B run never holds the whole fp32 model on a rank.
+    The initial values depend on the seed alone, so 1 and N processes start alike."""
+    with torch.device("meta"):
+        model = Llama(model_cfg)
+    if config.activation_checkpointing:
+        apply_activation_checkpointing(model)
+    if config.compile:
+        for block in model.layers:
+            block.compile()  # in place: parameter names stay those of the checkpoints
+    if world > 1:
+        shard(model, device)
+    model.to_empty(device=device)
+    model.init_weights(config.seed)
+    return model
 
 
 def flops_per_token(config: ModelConfig, seq_len: int) -> float:
@@ -137,8 +191,18 @@ def _log(rank: int, text: str) -> None:
 
 
 def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
-    """Train on ``config.release``'s mixture; returns the final metrics record."""
+    """Train on ``config.release``'s mixture; returns the final metrics record.
+
+    The host waits for the GPU only at record steps (every ``log_every`` steps, and at validation
+    and checkpoint steps): loss and gradient norm stay on the device in between, and each record
+    carries their means over the steps since the previous one. A non-finite one stops the run
+    there, before any checkpoint could save it."""
     rank, world, device = _distributed()
+    preset = PRESETS.get(config.preset)
+    if preset is None:
+        raise TrainingError(f"unknown preset {config.preset!r} (one of: {', '.join(PRESETS)})")
+    config = resolve_for(config, device.type,
+                         torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None)
     run = Path(config.output)
     if rank == 0:
         run.mkdir(parents=True, exist_ok=True)
@@ -147,9 +211,6 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         raise TrainingError(f"{config.release}: no tokenizer (run: llama-data tokenizer train)")
     tokenizer_model = Path(config.release) / release.tokenizer["path"]
     plan = mixture.load_plan(config.release)
-    preset = PRESETS.get(config.preset)
-    if preset is None:
-        raise TrainingError(f"unknown preset {config.preset!r} (one of: {', '.join(PRESETS)})")
     model_cfg = model_config(config.preset, release.tokenizer["vocab_size"], config.seq_len)
     attention = attention_kind(config.attention, device)
     if attention == "flex" and config.doc_mask and device.type != "cuda":
@@ -161,14 +222,7 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
                                  seed=config.seed, val_fraction=config.val_fraction)
 
     torch.manual_seed(config.seed)
-    model = Llama(model_cfg).to(device)
-    if config.activation_checkpointing:
-        apply_activation_checkpointing(model)
-    if world > 1:
-        from torch.distributed.fsdp import fully_shard
-        for block in model.layers:
-            fully_shard(block)
-        fully_shard(model)
+    model = build_model(model_cfg, config, device, world)
     # fused: one kernel per parameter instead of a dozen passes over it (5x faster on a CPU too)
     optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay), lr=schedule.lr,
                                   betas=config.betas, fused=True)
@@ -178,14 +232,13 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
         step = ckpt.restore(checkpoint, model, optimizer)
         _log(rank, f"train: resumed from {checkpoint.path} at step {step}")
     checkpointer = ckpt.Checkpointer(run, config.checkpoint_keep, config.async_checkpoint)
-    forward = torch.compile(model) if config.compile else model
     token_bytes = bytes_per_token(tokenizer_model)
     record_config = {**dataclasses.asdict(config), "model": dataclasses.asdict(model_cfg),
                      "schedule": dataclasses.asdict(schedule), "world": world,
                      "plan_sources": {s.source: s.weight for s in plan.sources},
                      "tokenizer_sha256": release.tokenizer["sha256"],
                      "tokenizer_model": str(tokenizer_model.resolve())}
-    log = metrics.MetricsLog(run, enabled=rank == 0)
+    log = metrics.MetricsLog(run, resumed_at=step if resume else None, enabled=rank == 0)
     if rank == 0:
         (run / "config.json").write_text(json.dumps(record_config, indent=2, default=str))
     n_params = model_cfg.num_params()
@@ -197,63 +250,83 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
                   f" (the paper's {PAPER_WARMUP_STEPS}, scaled down to this run's length)"))
 
     def validate() -> dict[str, dict[str, float]]:
-        return evaluate(forward, sequences, token_bytes, config.eval_sequences, config.micro_batch,
+        return evaluate(model, sequences, token_bytes, config.eval_sequences, config.micro_batch,
                         device, config.doc_mask, attention)
+
+    def micro_batch(first: int) -> Batch:
+        return batch_tensors([sequences[k] for k in range(first, first + config.micro_batch)],
+                             pin=device.type == "cuda")
 
     if step == 0:
         log.write({"step": 0, "tokens": 0, "val": validate()})
     flops = flops_per_token(model_cfg, config.seq_len)
+    step_tokens = schedule.global_sequences * config.seq_len
+    log_every = config.log_every or max(1, schedule.steps // 50)  # about 50 records a run
     started, first_step = time.monotonic(), step
-    log_every = max(1, schedule.steps // 50)  # about 50 progress lines a run
-    for step in range(first_step, schedule.steps):
-        for group in optimizer.param_groups:
-            group["lr"] = schedule.lr * lr_factor(step, schedule, config.min_lr_ratio)
-        tick = time.monotonic()
-        loss_sum = torch.zeros((), device=device)
-        for micro in range(schedule.micro_steps):
-            first = step * schedule.global_sequences + (micro * world + rank) * config.micro_batch
-            batch = batch_tensors([sequences[k] for k in range(first, first + config.micro_batch)],
-                                  device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                loss = forward(batch["inputs"], batch["positions"],
-                               batch["doc_ids"] if config.doc_mask else None, batch["targets"],
-                               attention=attention)
-            (loss / schedule.micro_steps).backward()
-            loss_sum += loss.detach()
-        if world > 1:
-            dist.all_reduce(loss_sum, op=dist.ReduceOp.AVG)
-        train_loss = loss_sum.item() / schedule.micro_steps
-        if not math.isfinite(train_loss):
-            good = checkpointer.wait()
-            saved = f"the last good checkpoint is {good}" if good else "no checkpoint was saved yet"
-            raise TrainingError(f"loss is {train_loss} at step {step + 1}; stopped ({saved}). "
-                                "Try a lower --lr or a longer warm-up.")
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        done = step + 1
-        seconds = time.monotonic() - tick
-        tokens_per_s = schedule.global_sequences * config.seq_len / seconds
-        entry = {"step": done, "tokens": done * schedule.global_sequences * config.seq_len,
-                 "loss": train_loss, "lr": optimizer.param_groups[0]["lr"],
-                 "grad_norm": float(grad_norm), "tokens_per_s": tokens_per_s}
-        if device.type == "cuda":
-            entry["mfu"] = tokens_per_s * flops / (H100_BF16_PEAK * world)
-        if done % config.eval_every == 0 or done == schedule.steps:
-            entry["val"] = validate()
-        log.write(entry)
-        eta = (time.monotonic() - started) / (done - first_step) * (schedule.steps - done)
-        mfu = f" | MFU {entry['mfu']:.0%}" if "mfu" in entry else ""
-        val = " | val bpb " + " ".join(f"{s} {v['bpb']:.3f}" for s, v in entry["val"].items()) \
-            if "val" in entry else ""
-        if done % log_every == 0 or done in (first_step + 1, schedule.steps) or val:
-            _log(rank, f"step {done}/{schedule.steps} | loss {train_loss:.4f} | lr {entry['lr']:.2e} | "
-                       f"{tokens_per_s:,.0f} tok/s{mfu} | ETA {eta:.0f}s{val}")
-        if done % config.checkpoint_every == 0 or done == schedule.steps:
-            checkpointer.save(model, optimizer, done, record_config)
+    since, tick = step, started
+    firsts = (later * schedule.global_sequences + (micro * world + rank) * config.micro_batch
+              for later in range(first_step, schedule.steps)
+              for micro in range(schedule.micro_steps))
+    batches = prefetched(micro_batch, firsts)
+    sums = torch.zeros(2, device=device)  # loss and gradient norm since the last record
+    bar = progress.bar(schedule.steps, "train", "step", initial=step) if rank == 0 \
+        else tqdm(disable=True)
+    with contextlib.closing(batches), bar:
+        for step in range(first_step, schedule.steps):
+            for group in optimizer.param_groups:
+                group["lr"] = schedule.lr * lr_factor(step, schedule, config.min_lr_ratio)
+            for _ in range(schedule.micro_steps):
+                batch = to_device(next(batches), device)
+                with torch.autocast(device.type, dtype=torch.bfloat16,
+                                    enabled=device.type == "cuda"):
+                    loss = model(batch["inputs"], batch["positions"],
+                                 batch["doc_ids"] if config.doc_mask else None, batch["targets"],
+                                 attention=attention)
+                (loss / schedule.micro_steps).backward()
+                sums[0] += loss.detach() / schedule.micro_steps
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            sums[1] += grad_norm.full_tensor() if isinstance(grad_norm, DTensor) else grad_norm
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            done = step + 1
+            bar.update()
+            evaluating = done % config.eval_every == 0 or done == schedule.steps
+            saving = done % config.checkpoint_every == 0 or done == schedule.steps
+            if not (done % log_every == 0 or evaluating or saving):
+                continue
+            if world > 1:
+                dist.all_reduce(sums, op=dist.ReduceOp.AVG)
+            train_loss, grad_norm_mean = (sums / (done - since)).tolist()  # the one sync
+            if not (math.isfinite(train_loss) and math.isfinite(grad_norm_mean)):
+                good = checkpointer.wait()
+                saved = f"the last good checkpoint is {good}" if good else \
+                    "no checkpoint was saved yet"
+                raise TrainingError(f"loss is {train_loss} (gradient norm {grad_norm_mean}) over "
+                                    f"steps {since + 1}-{done}; stopped ({saved}). Try a lower "
+                                    "--lr or a longer warm-up.")
+            tokens_per_s = (done - since) * step_tokens / (time.monotonic() - tick)
+            entry = {"step": done, "tokens": done * step_tokens, "loss": train_loss,
+                     "lr": optimizer.param_groups[0]["lr"], "grad_norm": grad_norm_mean,
+                     "tokens_per_s": tokens_per_s}
+            if device.type == "cuda":
+                entry["mfu"] = tokens_per_s * flops / (H100_BF16_PEAK * world)
+            if evaluating:
+                entry["val"] = validate()
+            log.write(entry)
+            eta = (time.monotonic() - started) / (done - first_step) * (schedule.steps - done)
+            mfu = f" | MFU {entry['mfu']:.0%}" if "mfu" in entry else ""
+            val = " | val bpb " + " ".join(f"{s} {v['bpb']:.3f}" for s, v in entry["val"].items()) \
+                if "val" in entry else ""
+            if rank == 0:
+                bar.write(f"step {done}/{schedule.steps} | loss {train_loss:.4f} | lr "
+                          f"{entry['lr']:.2e} | {tokens_per_s:,.0f} tok/s{mfu} | ETA {eta:.0f}s"
+                          f"{val}", file=sys.stderr)
+            if saving:
+                checkpointer.save(model, optimizer, done, record_config)
+            sums.zero_()
+            since, tick = done, time.monotonic()
     checkpointer.wait()
     log.close()
     if world > 1:
         dist.barrier()  # every rank ends in step: gloo aborts at exit otherwise
     return log.last
-
