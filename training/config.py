@@ -37,6 +37,8 @@ class TrainConfig:
     activation_checkpointing: bool = setting(
         False, "recompute cheap activations, keep matmul outputs (saves memory)")
     compile: bool = setting(False, "torch.compile the model")
+    peak_tflops: float | None = setting(None, "dense bf16 peak TFLOP/s of one device, for MFU",
+                                        default_text="the device's, from training/flops.py")
     val_fraction: float = setting(0.01, "share of each source's documents held out for "
                                         "validation")
     seed: int = setting(0, "data order and initialisation seed")
