@@ -1,11 +1,12 @@
 """Training throughput: our LLaMA, on the trainer's default path, against transformers'
 LlamaForCausalLM with the same configuration.
 
-    .venv/bin/python bench/train.py [--pairs 5] [--steps 3] [--presets 10M 60M] [--peak-tflops T]
+    .venv/bin/python bench/train.py [--pairs 5] [--steps 5] [--presets 10M 60M] [--peak-tflops T]
 
 Every run is a fresh process: the preset's dimensions, a 32,000 vocabulary, AdamW (0.9, 0.95,
 weight decay 0.1, fused) with the trainer's parameter groups, gradient clipping 1.0, random tokens;
-tokens/s over the timed steps after the warm-up ones, and the process's peak memory. Rows:
+tokens/s of its median timed step after the warm-up ones (a step that another process's burst
+slowed does not count), and the process's peak memory. Rows:
 
 - llama-data, document-masked: the trainer's default (``--doc-mask``), each sequence cut into
   documents at random places, positions restarting in each;
@@ -35,7 +36,7 @@ WARMUP_STEPS = 2
 DOCUMENTS = 4  # per sequence on the masked row, so that every sequence has boundaries to mask
 
 RUN = textwrap.dedent("""
-    import json, resource, sys, time
+    import json, resource, statistics, sys, time
     import torch
     import torch.nn.functional as F
     from llama_data.training.flops import flops_per_token
@@ -79,19 +80,20 @@ RUN = textwrap.dedent("""
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+    def timed(i):
+        start = time.perf_counter()
+        step(i)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
     for i in range(warmup):
         step(i)
     if device == "cuda":
         torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    for i in range(warmup, n):
-        step(i)
-    if device == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
+    seconds = statistics.median(timed(i) for i in range(warmup, n))
     peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else \\
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"tokens_per_s": steps * batch * seq / seconds, "peak_mb": peak,
+    print(json.dumps({"tokens_per_s": batch * seq / seconds, "peak_mb": peak,
                       "params": sum(p.numel() for p in model.parameters()),
                       "flops_per_token": flops_per_token(cfg, seq),
                       "device": torch.cuda.get_device_name() if device == "cuda" else "cpu"}))
@@ -169,7 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", type=int, default=5,
                         help="rounds of all rows on the CPU presets, each giving one ratio per row")
-    parser.add_argument("--steps", type=int, default=3, help="timed steps of each CPU run")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps of each CPU run")
     parser.add_argument("--presets", nargs="+", default=["10M", "60M"], help="CPU presets")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seq-len", type=int, default=128)
@@ -191,8 +193,11 @@ def main() -> None:
     if not torch.cuda.is_available():
         print("\nno GPU here: the bf16 / compiled / MFU rows need one (see BENCHMARKS.md)")
         return
-    print(f"\n{torch.cuda.get_device_name()}: bf16, batch x 2,048 tokens, 10 timed steps; "
-          f"{args.cuda_pairs} rounds\n")
+    name = torch.cuda.get_device_name()
+    if peak_flops(name, args.peak_tflops) is None:
+        print(f"no peak FLOP/s known for {name}: MFU not reported (--peak-tflops gives one)",
+              file=sys.stderr)
+    print(f"\n{name}: bf16, batch x 2,048 tokens, 10 timed steps; {args.cuda_pairs} rounds\n")
     print(HEADER)
     for preset, batch in CUDA_PRESETS:
         print_table(preset, measure(CUDA_ROWS, preset, batch, 2048, 10, "cuda", args.cuda_pairs),
