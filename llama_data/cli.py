@@ -328,7 +328,7 @@ def _add_training(commands) -> None:
         "train", help="train a small LLaMA on the release's mixture (validates a release)",
         description="Train a LLaMA-architecture model on R's token shards, weighted by "
                     "R/mixture.json: AdamW (0.9, 0.95, weight decay 0.1), cosine to 10%, clip 1.0. "
-                    "Prints step, loss, tokens/s, MFU (GPU), ETA; evaluates validation loss and "
+                    "Prints step, loss, tokens/s, MFU (known GPUs), ETA; evaluates validation loss and "
                     "bits per byte per source. Run it under torchrun for several processes (FSDP2).")
     add_dataclass_arguments(train, TrainConfig)
     train.add_argument("--resume", action="store_true", help="continue RUN from its checkpoint")

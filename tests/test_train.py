@@ -17,6 +17,7 @@ from llama_data.cli import main
 from llama_data.training import checkpoint as ckpt
 from llama_data.training.data import MixtureSequences
 from llama_data.training.defaults import resolve_for
+from llama_data.training.flops import flops_per_token
 from llama_data.training.model import Llama, ModelConfig
 from llama_data.training.train import (
     Schedule,
@@ -74,8 +75,12 @@ def test_norms_and_the_input_embedding_are_not_decayed():
 
 def test_a_run_learns_and_writes_its_metrics(encoded_release, tmp_path):
     run = tmp_path / "run"
-    last = train(config(encoded_release, run, tokens=24 * 512, eval_every=8))
+    last = train(config(encoded_release, run, tokens=24 * 512, eval_every=8, peak_tflops=0.5))
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    model = ModelConfig(**json.loads((run / "config.json").read_text())["model"])
+    for record in records[1:]:  # MFU on a CPU too, given a peak: FLOPs/s over 0.5 TFLOP/s
+        assert record["mfu"] == pytest.approx(
+            record["tokens_per_s"] * flops_per_token(model, 64) / 0.5e12)
     first_val, last_val = records[0]["val"], last["val"]
     assert set(first_val) == {"wikipedia", "c4", "books"}
     for source in first_val:

@@ -60,6 +60,8 @@ class TrainConfig:
     compile: bool | None = setting(None, "torch.compile each transformer block",
                                    default_text="on with CUDA, off on CPU",
                                    action=argparse.BooleanOptionalAction)
+    peak_tflops: float | None = setting(None, "dense bf16 peak TFLOP/s of one device, for MFU",
+                                        default_text="the device's, from training/flops.py")
     val_fraction: float = setting(0.01, "share of each source's documents held out for "
                                         "validation")
     seed: int = setting(0, "data order and initialisation seed")

@@ -39,11 +39,11 @@ from .config import TrainConfig
 from .data import MixtureSequences
 from .defaults import resolve_for
 from .evaluate import bytes_per_token, evaluate
+from .flops import flops_per_token, peak_flops
 from .loader import Batch, batch_tensors, prefetched, to_device
 from .model import PRESETS, Llama, ModelConfig, model_config
 
 PAPER_WARMUP_STEPS = 2000
-H100_BF16_PEAK = 989e12  # dense bf16 FLOP/s of an H100 SXM, the MFU denominator
 
 
 class TrainingError(LlamaDataError):
@@ -178,13 +178,6 @@ def build_model(model_cfg: ModelConfig, config: TrainConfig, device: torch.devic
     return model
 
 
-def flops_per_token(config: ModelConfig, seq_len: int) -> float:
-    """PaLM/nanoGPT/torchtitan convention: 6N (N: parameters less the input embedding) plus
-    12 x layers x heads x head_dim x seq for attention, counted as full (not halved for causality)."""
-    params = config.num_params() - config.vocab_size * config.dim
-    return 6 * params + 12 * config.n_layers * config.n_heads * config.head_dim * seq_len
-
-
 def _log(rank: int, text: str) -> None:
     if rank == 0:
         print(text, file=sys.stderr, flush=True)
@@ -260,6 +253,11 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     if step == 0:
         log.write({"step": 0, "tokens": 0, "val": validate()})
     flops = flops_per_token(model_cfg, config.seq_len)
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    peak = peak_flops(device_name, config.peak_tflops)
+    if peak is None and device.type == "cuda":
+        _log(rank, f"train: no peak FLOP/s known for {device_name}: MFU not reported "
+                   "(--peak-tflops gives one)")
     step_tokens = schedule.global_sequences * config.seq_len
     log_every = config.log_every or max(1, schedule.steps // 50)  # about 50 records a run
     started, first_step = time.monotonic(), step
@@ -308,8 +306,8 @@ def train(config: TrainConfig, resume: bool = False) -> dict[str, Any]:
             entry = {"step": done, "tokens": done * step_tokens, "loss": train_loss,
                      "lr": optimizer.param_groups[0]["lr"], "grad_norm": grad_norm_mean,
                      "tokens_per_s": tokens_per_s}
-            if device.type == "cuda":
-                entry["mfu"] = tokens_per_s * flops / (H100_BF16_PEAK * world)
+            if peak is not None:
+                entry["mfu"] = tokens_per_s * flops / (peak * world)
             if evaluating:
                 entry["val"] = validate()
             log.write(entry)
