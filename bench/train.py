@@ -40,15 +40,21 @@ RUN = textwrap.dedent("""
     import torch
     import torch.nn.functional as F
     from llama_data.training.flops import flops_per_token
-    from llama_data.training.model import Llama, model_config
+    from llama_data.training.model import model_config
     from llama_data.training.train import param_groups
     row, preset, batch, seq, steps, device = json.loads(sys.argv[1])
     warmup, documents = int(sys.argv[2]), int(sys.argv[3])
     torch.manual_seed(0)
     cfg = model_config(preset, vocab_size=32000, max_seq_len=seq)
-    if row["impl"] == "llama-data":
-        model = Llama(cfg)
-        loss_of = lambda x, y, positions, doc_ids: model(x, positions, doc_ids, targets=y)
+    if row["impl"] == "llama-data":  # the trainer's own build: meta init, per-block compile
+        from llama_data.training.attention import attention_kind
+        from llama_data.training.config import TrainConfig
+        from llama_data.training.train import build_model
+        settings = TrainConfig("bench", compile=row["compile"])
+        model = build_model(cfg, settings, torch.device(device), world=1)
+        kind = attention_kind(settings.attention, torch.device(device))
+        loss_of = lambda x, y, positions, doc_ids: model(x, positions, doc_ids, targets=y,
+                                                         attention=kind)
     else:
         from transformers import LlamaConfig, LlamaForCausalLM
         model = LlamaForCausalLM(LlamaConfig(
@@ -61,7 +67,8 @@ RUN = textwrap.dedent("""
     model.to(device).train()
     optimizer = torch.optim.AdamW(param_groups(model, 0.1), lr=3e-4, betas=(0.9, 0.95),
                                   fused=True)  # as training/train.py, for both
-    step_fn = torch.compile(loss_of) if row["compile"] else loss_of
+    step_fn = torch.compile(loss_of) if row["compile"] and row["impl"] != "llama-data" \
+        else loss_of  # the trainer compiles its blocks itself
     n = steps + warmup
     data = torch.randint(0, cfg.vocab_size, (n, batch, seq + 1), device=device)
     # documents: starts at 0 and at documents - 1 random places; ids count the starts so far,
