@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from llama_data import manifest as manifest_lib
+from llama_data import progress
 from llama_data.config import setting
 from llama_data.hashing import sha256_file
 from llama_data.io import atomic_path
@@ -140,7 +141,7 @@ def _read_record(release: str, stage: str) -> dict[str, Any] | None:
 def _hashes(paths: Sequence[str], known: Mapping[str, Any]) -> dict[str, list]:
     """``{path: [size, mtime_ns, sha256]}``; a local file whose size and mtime match ``known``'s
     keeps its sha256 unread (the module's docstring); a remote one is named, not read."""
-    out = {}
+    out, unread = {}, []
     for path in paths:
         if "://" in path:
             out[path] = [None, None, path]
@@ -149,11 +150,14 @@ def _hashes(paths: Sequence[str], known: Mapping[str, Any]) -> dict[str, list]:
         was = known.get(path)
         if was and was[:2] == [stat.st_size, stat.st_mtime_ns]:
             out[path] = was
-        elif os.path.isdir(path):  # a repository folder: its listing, sizes and times
-            out[path] = [stat.st_size, stat.st_mtime_ns, _folder_digest(path)]
         else:
-            out[path] = [stat.st_size, stat.st_mtime_ns, sha256_file(path)]
-    return out
+            unread.append((path, stat))
+    with progress.bar(len(unread), "hashing inputs", "file", disable=not unread) as shown:
+        for path, stat in unread:
+            digest = _folder_digest(path) if os.path.isdir(path) else sha256_file(path)
+            out[path] = [stat.st_size, stat.st_mtime_ns, digest]  # a folder: its listing's digest
+            shown.update()
+    return {path: out[path] for path in paths}
 
 
 def _folder_digest(folder: str) -> str:

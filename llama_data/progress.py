@@ -37,11 +37,12 @@ def shown() -> bool:
 
 
 def bar(total: float | None = None, desc: str = "", unit: str = "it", *,
-        stream: IO[str] | None = None, **options: Any) -> tqdm:
+        stream: IO[str] | None = None, disable: bool = False, **options: Any) -> tqdm:
     """A progress bar to update with ``.update(n)`` (a context manager; ``unit_scale=True`` for
-    bytes or tokens). ``stream`` defaults to stderr."""
+    bytes or tokens). ``stream`` defaults to stderr; ``disable``: none for this job whatever the
+    level (nothing to do)."""
     stream = stream or sys.stderr
     terminal = stream.isatty()
-    return tqdm(total=total, desc=desc, unit=unit, disable=not shown(),
+    return tqdm(total=total, desc=desc, unit=unit, disable=disable or not shown(),
                 file=stream if terminal else _Lines(stream), dynamic_ncols=terminal,
                 mininterval=0.1 if terminal else PLAIN_INTERVAL, ascii=not terminal, **options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import logging
 import re
 import uuid
 from pathlib import Path
@@ -26,6 +27,16 @@ def corpus_files(folder: Path, pattern: str) -> list[Path]:
     if not files:
         pytest.skip(f"real corpus samples not found at {folder} (../shared beside the checkout)")
     return files
+
+
+@pytest.fixture
+def log_level():
+    """Sets the llama_data logger's level for one test (INFO: progress shown, as the CLI has it
+    without -q), restored after it."""
+    logger = logging.getLogger("llama_data")
+    before = logger.level
+    yield logger.setLevel
+    logger.setLevel(before)
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,9 @@ from llama_data.pipelines import common, console, wikipedia
 
 
 @pytest.fixture
-def shown():
+def shown(log_level):
     """Progress on, as the CLI has it without -q."""
-    logger = logging.getLogger("llama_data")
-    before = logger.level
-    logger.setLevel(logging.INFO)
-    yield
-    logger.setLevel(before)
+    log_level(logging.INFO)
 
 
 def bar_lines(err: str, desc: str) -> list[str]:

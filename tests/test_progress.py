@@ -4,21 +4,11 @@ import io
 import logging
 import re
 
-import pytest
-
 from llama_data import progress
 
 
-@pytest.fixture
-def level():
-    logger = logging.getLogger("llama_data")
-    before = logger.level
-    yield logger.setLevel
-    logger.setLevel(before)
-
-
-def test_off_a_terminal_each_update_is_a_plain_line_with_rate_and_eta(level, monkeypatch):
-    level(logging.INFO)
+def test_off_a_terminal_each_update_is_a_plain_line_with_rate_and_eta(log_level, monkeypatch):
+    log_level(logging.INFO)
     monkeypatch.setattr(progress, "PLAIN_INTERVAL", 0)
     out = io.StringIO()
     with progress.bar(total=4, desc="encode", unit="doc", stream=out) as shown:
@@ -33,16 +23,16 @@ def test_off_a_terminal_each_update_is_a_plain_line_with_rate_and_eta(level, mon
     assert re.search(r"\[\d\d:\d\d<\d\d:\d\d, *[\d.?]+ *doc/s\]", lines[-1]), lines[-1]
 
 
-def test_quiet_prints_nothing(level):
-    level(logging.WARNING)
+def test_quiet_prints_nothing(log_level):
+    log_level(logging.WARNING)
     out = io.StringIO()
     with progress.bar(total=3, desc="encode", stream=out) as shown:
         shown.update(3)
     assert out.getvalue() == ""
 
 
-def test_bytes_are_shown_with_binary_units(level, monkeypatch):
-    level(logging.INFO)
+def test_bytes_are_shown_with_binary_units(log_level, monkeypatch):
+    log_level(logging.INFO)
     monkeypatch.setattr(progress, "PLAIN_INTERVAL", 0)
     out = io.StringIO()
     with progress.bar(total=3 * 2**20, desc="read", unit="B", unit_scale=True, unit_divisor=1024,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import shutil
 
 import pytest
 from conftest import IN_PROCESS
 
-from llama_data import build, manifest, recipe, samples
+from llama_data import build, manifest, progress, recipe, samples
 from llama_data.cli import main
 
 
@@ -176,3 +178,20 @@ def test_an_interrupted_build_resumes_at_the_stage_it_was_in(tmp_path, capsys):
     manifest.update(r.release, lambda m: m.sources.pop("stackexchange"))
     assert actions(r)["stackexchange"] == (True, "output missing")
     assert actions(r)["encode"] == (True, "upstream runs: stackexchange, tokenizer")
+
+
+def test_the_plan_shows_its_hashing_of_new_inputs_only(tmp_path, capsys, monkeypatch, log_level):
+    """Hashing a dump takes minutes: a plan shows it as progress, off a terminal as plain lines
+    (the logger at INFO, as the CLI sets it); inputs whose hash is recorded are not read again."""
+    monkeypatch.setattr(progress, "PLAIN_INTERVAL", 0)
+    log_level(logging.INFO)
+    r = tiny(tmp_path)
+    capsys.readouterr()
+    (step,) = build.plan(r, [s for s in build.stages(r) if s.name == "stackexchange"])
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith("hashing inputs: 100%") and "1/1" in lines[-1], lines
+    record = build.record_path(r.release, "stackexchange")
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps(step.record), encoding="utf-8")
+    assert build.plan(r, [step.stage])[0].fingerprint == step.fingerprint
+    assert "hashing inputs" not in capsys.readouterr().err
