@@ -31,6 +31,7 @@ from llama_data.tokenizer.encode import Encoder
 
 from . import checkpoint as ckpt
 from . import metrics
+from .attention import attention_kind
 from .config import AblateConfig, TrainConfig
 from .data import Sequence, is_validation
 from .evaluate import bytes_per_token, evaluate
@@ -142,7 +143,7 @@ def shared_bpb(run: Path, held_out: HeldOutSet | None, held_out_key: str,
     model, _, tokenizer_model = ckpt.load_model(run)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     results = evaluate(model.to(device), held_out, bytes_per_token(tokenizer_model), None,
-                       batch_size, device)
+                       batch_size, device, attention=attention_kind("auto", device))
     with atomic_path(cache) as tmp:
         tmp.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return results
