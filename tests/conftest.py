@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import logging
 import re
+import tarfile
 import uuid
 from pathlib import Path
 
@@ -221,6 +223,18 @@ def ref_model(reference_pages, tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("ref") / "ref.bin"
     train_reference_classifier(examples, path, TrainingParams(dim=16, bucket=2**16))
     return str(path)
+
+
+def tar_members(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]],
+                mode: str = "w:gz") -> Path:
+    """An archive of ``members`` as given (links, devices and unsafe names included): data None
+    for a member without content."""
+    with tarfile.open(path, mode) as tar:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
 
 
 def outcomes(reader) -> tuple[list, list]:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
-from pathlib import Path
 
-from conftest import CORPUS, corpus_files, outcomes
+from conftest import CORPUS, corpus_files, outcomes, tar_members
 
 from llama_data.errors import DecompressionBomb, TruncatedInput, UnsafeArchiveMember
 from llama_data.filters import Rejected, run_steps
@@ -33,15 +32,6 @@ def tar_bytes(files: dict[str, bytes], mode: str = "w:gz") -> bytes:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
-
-
-def write_tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -> Path:
-    with tarfile.open(path, "w:gz") as tar:
-        for info, data in members:
-            if data is not None:
-                info.size = len(data)
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-    return path
 
 
 def paper_files() -> dict[str, bytes]:
@@ -144,7 +134,7 @@ def test_unsafe_members_are_refused_and_the_paper_read(tmp_path):
     hard.type, hard.linkname = tarfile.LNKTYPE, "../../outside.tex"
     main = (b"\\documentclass{article}\\begin{document}\\section{A}\\input{evil}\\input{up}"
             b"\\end{document}")
-    archive = write_tar(tmp_path / "paper.tar.gz", [
+    archive = tar_members(tmp_path / "paper.tar.gz", [
         (tarfile.TarInfo("main.tex"), main), (tarfile.TarInfo("../up.tex"), b"UP"),
         (tarfile.TarInfo("/abs.tex"), b"ABS"), (link, None), (hard, None)])
     docs, errors = outcomes(PaperReader(str(archive)))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 import tarfile
@@ -15,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, corpus_files, outcomes
+from conftest import CORPUS, corpus_files, outcomes, tar_members
 
 from llama_data.document import Document
 from llama_data.errors import (
@@ -325,15 +324,6 @@ SHELF = {
 
 def write(path: Path, data: bytes | str) -> Path:
     path.write_bytes(data.encode() if isinstance(data, str) else data)
-    return path
-
-
-def tar_members(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -> Path:
-    with tarfile.open(path, "w:gz") as tar:
-        for info, data in members:
-            if data is not None:
-                info.size = len(data)
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
     return path
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 import os
 import stat
@@ -15,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, outcomes
+from conftest import CORPUS, outcomes, tar_members
 
 from llama_data.document import Document
 from llama_data.errors import (
@@ -55,16 +54,6 @@ def write_folder(root: Path, files: dict[str, bytes]) -> Path:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
     return root
-
-
-def tar_members(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]],
-                mode: str = "w:gz") -> Path:
-    with tarfile.open(path, mode) as tar:
-        for info, data in members:
-            if data is not None:
-                info.size = len(data)
-            tar.addfile(info, io.BytesIO(data) if data is not None else None)
-    return path
 
 
 def tar_files(path: Path, files: dict[str, bytes], mode: str = "w:gz") -> Path:
